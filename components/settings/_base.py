@@ -1,0 +1,37 @@
+"""Shared building blocks for the typed stack settings.
+
+Every settings model is frozen (a component cannot mutate what it was handed) and forbids unknown
+keys (a typo in Pulumi.<stack>.yaml is an error, not a silently ignored value). Validators raise
+`ValueError` with a message that says what is allowed; `components.settings.load` turns that into
+one error naming the stack, the key and the value.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+# Snowflake unquoted identifiers: start with a letter or underscore, then letters, digits,
+# underscores or dollar signs; at most 255 characters. We stay upper-case so names never need
+# quoting and never differ in case between stacks.
+_SNOWFLAKE_IDENTIFIER = re.compile(r"^[A-Z_][A-Z0-9_$]{0,254}$")
+
+
+def _check_snowflake_identifier(value: str) -> str:
+    if not _SNOWFLAKE_IDENTIFIER.match(value):
+        raise ValueError(
+            "must be an unquoted Snowflake identifier: upper-case letters, digits, '_' or '$', "
+            "starting with a letter or '_', at most 255 characters"
+        )
+    return value
+
+
+SnowflakeIdentifier = Annotated[str, AfterValidator(_check_snowflake_identifier)]
+
+
+class FrozenModel(BaseModel):
+    """Base for every settings model: immutable, strict about unknown keys and types."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
