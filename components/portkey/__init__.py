@@ -1,0 +1,1 @@
+"""Portkey LLM gateway as code: routing policy -> config JSON, admin-API client, dynamic providers."""
