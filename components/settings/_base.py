@@ -12,6 +12,7 @@ import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 # Snowflake unquoted identifiers: start with a letter or underscore, then letters, digits,
 # underscores or dollar signs; at most 255 characters. We stay upper-case so names never need
@@ -35,3 +36,23 @@ class FrozenModel(BaseModel):
     """Base for every settings model: immutable, strict about unknown keys and types."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+class CamelModel(FrozenModel):
+    """A settings model whose stack-config keys are camelCase (Pulumi convention)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class KeyedValueError(ValueError):
+    """A validation error about a key other than the one being validated.
+
+    Cross-field rules (for example "prod needs 7 days of retention") run on an enclosing model, but
+    the message must still name the exact key and value; the loader reads `path` and `value`.
+    """
+
+    def __init__(self, path: tuple[str | int, ...], value: object, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.value = value
+        self.message = message

@@ -1,0 +1,158 @@
+"""Typed stack settings: the ONE place that reads `pulumi.Config`.
+
+`load()` reads the stack's config once, validates all of it, and returns frozen typed objects.
+A bad value raises `SettingsError` before any resource is registered; its message names the stack,
+each bad key, its value and what is allowed, so a reviewer can fix the stack file in one pass.
+
+Per-area models live beside this module (`snowflake.py`, ...); components import only the model of
+their own area and are handed only their slice by `__main__.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pulumi
+from pydantic import Field, ValidationError, model_validator
+
+from components.settings._base import CamelModel, KeyedValueError
+from components.settings.snowflake import SnowflakeSettings
+
+PROJECT = "sophia-infra"
+Environment = Literal["dev", "staging", "prod"]
+ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
+PROD_MIN_RETENTION_DAYS = 7
+
+# Object-valued keys, each validated by its area's model.
+AREA_KEYS = ("snowflake",)
+# Secret string keys (`pulumi config set --secret`); never validated into plain models.
+SECRET_KEYS = ("snowflakePrivateKey",)
+
+
+class SettingsError(Exception):
+    """Stack configuration is invalid; the message lists every problem."""
+
+
+class StackSettings(CamelModel):
+    """Everything non-secret a stack declares, validated as a whole."""
+
+    stack: str = Field(description="The Pulumi stack name.")
+    environment: Environment = Field(description="Which stage this stack is: dev, staging, prod.")
+    snowflake: SnowflakeSettings
+
+    @model_validator(mode="after")
+    def _prod_rules(self) -> StackSettings:
+        retention = self.snowflake.database.data_retention_days
+        if self.environment == "prod" and retention < PROD_MIN_RETENTION_DAYS:
+            raise KeyedValueError(
+                ("snowflake", "database", "dataRetentionDays"),
+                retention,
+                f"prod needs at least {PROD_MIN_RETENTION_DAYS} days of time travel so "
+                "CLONE ... AT (TIMESTAMP => ...) rollbacks work; allowed: "
+                f"{PROD_MIN_RETENTION_DAYS}..90",
+            )
+        return self
+
+    @property
+    def name_suffix(self) -> str:
+        """Suffix for account-level names; prod keeps the plan's bare names."""
+        if self.snowflake.name_suffix is not None:
+            return self.snowflake.name_suffix
+        return "" if self.environment == "prod" else f"_{self.environment.upper()}"
+
+
+@dataclass(frozen=True)
+class StackSecrets:
+    """Secret config values as secret Outputs; they never pass through a plain model."""
+
+    snowflake_private_key: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What `load()` returns: validated settings plus the secrets."""
+
+    stack: StackSettings
+    secrets: StackSecrets
+
+
+def load(config: pulumi.Config | None = None, stack: str | None = None) -> Settings:
+    """Read and validate the current stack's configuration."""
+    config = config or pulumi.Config(PROJECT)
+    stack = stack or pulumi.get_stack()
+    raw: dict[str, Any] = {"stack": stack}
+    problems: list[str] = []
+
+    environment = config.get("environment")
+    if environment is not None:
+        raw["environment"] = environment
+    for key in AREA_KEYS:
+        try:
+            value = config.get_object(key)
+        except json.JSONDecodeError as error:
+            problems.append(f"{PROJECT}:{key}: is not a valid object ({error.msg})")
+            continue
+        if value is not None:
+            raw[key] = value
+
+    stack_settings = None
+    try:
+        stack_settings = StackSettings.model_validate(raw)
+    except ValidationError as error:
+        problems.extend(_describe(error))
+
+    missing_secrets = [key for key in SECRET_KEYS if config.get(key) is None]
+    problems.extend(
+        f"{PROJECT}:{key}: missing; set it with `pulumi config set --secret {key} <value>`"
+        for key in missing_secrets
+    )
+    if problems:
+        raise SettingsError(
+            f"Invalid configuration for stack '{stack}' (Pulumi.{stack}.yaml):\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
+    assert stack_settings is not None
+    secrets = StackSecrets(snowflake_private_key=config.require_secret("snowflakePrivateKey"))
+    return Settings(stack=stack_settings, secrets=secrets)
+
+
+def _describe(error: ValidationError) -> list[str]:
+    """One line per problem: key path, offending value, and what is allowed."""
+    lines = []
+    for item in error.errors(include_url=False):
+        path: tuple[Any, ...] = tuple(item["loc"])
+        value: Any = item.get("input")
+        message = item["msg"]
+        original = (item.get("ctx") or {}).get("error")
+        if isinstance(original, KeyedValueError):
+            path, value, message = original.path, original.value, original.message
+        elif message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        key = _key(path)
+        if item["type"] == "missing":
+            lines.append(f"{key}: missing (required)")
+        elif item["type"] == "extra_forbidden":
+            lines.append(f"{key}: unknown key (check spelling; see Pulumi.yaml for allowed keys)")
+        else:
+            lines.append(f"{key} = {_show(value)}: {message}")
+    return lines
+
+
+def _key(path: tuple[Any, ...]) -> str:
+    key = PROJECT
+    for index, part in enumerate(path):
+        if isinstance(part, int):
+            key += f"[{part}]"
+        else:
+            key += (":" if index == 0 else ".") + str(part)
+    return key
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{...}"
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

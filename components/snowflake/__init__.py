@@ -1,0 +1,1 @@
+"""The Snowflake platform: providers per admin role, database model, warehouses, access, users."""

@@ -1,0 +1,298 @@
+"""Run the real Pulumi program offline, under mocks, and record what it declares.
+
+This is the engine of `jobs.synth` and of the tests: it loads `Pulumi.yaml` defaults and
+`Pulumi.<stack>.yaml`, replaces `secure:` values with placeholders that stay secret, runs
+`__main__.py` in-process with a recording mock monitor, and returns every registered resource
+(type, name, parent, inputs with secrets redacted, options) plus the stack outputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.config import set_all_config
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "sophia-infra"
+SECRET_MARK = "[secret]"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+class StackConfigError(Exception):
+    """The stack file is missing or not valid YAML."""
+
+
+@dataclass
+class DeclaredResource:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    secret_inputs: list[str]
+    protect: bool
+    retain_on_delete: bool
+    dependencies: list[str]
+    provider: str
+    additional_secret_outputs: list[str]
+    delete_before_replace: bool
+    ignore_changes: list[str]
+    replace_on_changes: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Synthesis:
+    stack: str
+    resources: list[DeclaredResource]
+    outputs: dict[str, Any]
+    secret_outputs: list[str]
+    config: dict[str, str] = field(repr=False, default_factory=dict)
+
+    def by_type(self, type_: str) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str) -> DeclaredResource:
+        matches = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"expected one {type_} named {name}, found {len(matches)}")
+        return matches[0]
+
+
+def stack_file(stack: str, root: Path = REPO_ROOT) -> Path:
+    return root / f"Pulumi.{stack}.yaml"
+
+
+def available_stacks(root: Path = REPO_ROOT) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def load_stack_config(
+    stack: str,
+    root: Path = REPO_ROOT,
+    overrides: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, str], set[str]]:
+    """Stack config as Pulumi hands it to the program: fully-qualified keys, string values.
+
+    `overrides` maps short project keys (or `ns:key`) to replacement values; a value of `None`
+    removes the key. Returns the config and the set of keys that are secret.
+    """
+    project_doc = _read_yaml(root / "Pulumi.yaml")
+    path = stack_file(stack, root)
+    if not path.exists():
+        known = ", ".join(available_stacks(root)) or "none"
+        raise StackConfigError(f"no stack file {path.name}; known stacks: {known}")
+    stack_doc = _read_yaml(path) or {}
+
+    values: dict[str, Any] = {}
+    for key, declaration in (project_doc.get("config") or {}).items():
+        if isinstance(declaration, dict) and "default" in declaration:
+            values[_qualify(key)] = copy.deepcopy(declaration["default"])
+    for key, value in (stack_doc.get("config") or {}).items():
+        values[_qualify(key)] = value
+    for key, value in (overrides or {}).items():
+        if value is None:
+            values.pop(_qualify(key), None)
+        else:
+            values[_qualify(key)] = value
+
+    config: dict[str, str] = {}
+    secret_keys: set[str] = set()
+    for key, value in values.items():
+        value, is_secret = _replace_secure(key, value)
+        if is_secret:
+            secret_keys.add(key)
+        config[key] = value if isinstance(value, str) else _config_string(value)
+    return config, secret_keys
+
+
+def synthesize(
+    stack: str,
+    overrides: Mapping[str, Any] | None = None,
+    root: Path = REPO_ROOT,
+) -> Synthesis:
+    """Run the program for `stack` under mocks; raises whatever the program raises."""
+    config, secret_keys = load_stack_config(stack, root, overrides)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi_settings.ROOT.set(None)
+        set_all_config(config, secret_keys)
+        monitor = RecordingMonitor(SynthMocks())
+        pulumi.runtime.set_mocks(
+            monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor
+        )
+        exports: dict[str, Any] = {}
+        secret_exports: list[str] = []
+
+        @pulumi.runtime.test
+        def run() -> pulumi.Output[Any]:
+            runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+            stack_resource = pulumi_settings.get_root_resource()
+            outputs = dict(getattr(stack_resource, "outputs", {}) or {})
+            collected = []
+            for name, value in outputs.items():
+                output = pulumi.Output.from_input(value)
+                collected.append(
+                    pulumi.Output.all(
+                        pulumi.Output.from_input(name),
+                        output,
+                        pulumi.Output.from_input(output.is_secret()),
+                    )
+                )
+            return pulumi.Output.all(*collected).apply(_store(exports, secret_exports))
+
+        run()
+        return Synthesis(
+            stack=stack,
+            resources=monitor.declared,
+            outputs=exports,
+            secret_outputs=sorted(secret_exports),
+            config=config,
+        )
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def _store(exports: dict[str, Any], secret_exports: list[str]):
+    def store(items: list[list[Any]]) -> None:
+        for name, value, is_secret in items:
+            exports[name] = SECRET_MARK if is_secret else value
+            if is_secret:
+                secret_exports.append(name)
+
+    return store
+
+
+class SynthMocks(pulumi.runtime.Mocks):
+    """Echo inputs back as state (keeps secrets secret) and add the outputs callers read."""
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ.startswith("snowflake:") and "name" in state:
+            state.setdefault("fullyQualifiedName", _snowflake_fqn(state))
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+def _snowflake_fqn(state: Mapping[str, Any]) -> str:
+    parts = [state.get("database"), state.get("schema"), state.get("name")]
+    return ".".join(f'"{p}"' for p in parts if isinstance(p, str) and p)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that also keeps each registration's options and secret-ness of inputs."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.declared: list[DeclaredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            return response
+        raw_inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        secret_paths: list[str] = []
+        inputs = _redact(raw_inputs, "", secret_paths)
+        self.declared.append(
+            DeclaredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=bool(request.custom),
+                inputs=inputs,
+                secret_inputs=secret_paths,
+                protect=bool(request.HasField("protect") and request.protect),
+                retain_on_delete=bool(
+                    request.HasField("retainOnDelete") and request.retainOnDelete
+                ),
+                dependencies=sorted(request.dependencies),
+                provider=_provider_name(request.provider),
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                ignore_changes=list(request.ignoreChanges),
+                replace_on_changes=list(request.replaceOnChanges),
+            )
+        )
+        return response
+
+
+def _redact(value: Any, path: str, secret_paths: list[str]) -> Any:
+    """Replace secret values with a marker and remember where they were."""
+    if rpc.is_rpc_secret(value):
+        secret_paths.append(path or "<whole>")
+        return SECRET_MARK
+    if isinstance(value, dict):
+        return {
+            k: _redact(v, f"{path}.{k}" if path else k, secret_paths)
+            for k, v in value.items()
+            if k != "__provider"  # dynamic providers' pickled code: not a reviewable input
+        }
+    if isinstance(value, list):
+        return [_redact(v, f"{path}[{i}]", secret_paths) for i, v in enumerate(value)]
+    if type(value).__name__ == "Unknown":
+        return "<unknown>"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _qualify(key: str) -> str:
+    return key if ":" in key else f"{PROJECT}:{key}"
+
+
+def _replace_secure(key: str, value: Any) -> tuple[Any, bool]:
+    """Swap `secure:` leaves for placeholders; report whether any were found."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return f"synth-placeholder-for-{key}", True
+        found = False
+        replaced = {}
+        for k, v in value.items():
+            replaced[k], secret = _replace_secure(f"{key}.{k}", v)
+            found = found or secret
+        return replaced, found
+    if isinstance(value, list):
+        items = [_replace_secure(f"{key}[{i}]", v) for i, v in enumerate(value)]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def _config_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise StackConfigError(f"{path.name} is not valid YAML: {error}") from error
+
+
+def _provider_name(reference: str) -> str:
+    """`<provider urn>::<id>` -> the provider's logical name."""
+    parts = reference.split("::")
+    return parts[-2] if len(parts) >= 2 else ""
