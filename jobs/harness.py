@@ -125,15 +125,19 @@ def synthesize(
     stack: str,
     overrides: Mapping[str, Any] | None = None,
     root: Path = REPO_ROOT,
+    monitor: RecordingMonitor | None = None,
 ) -> Synthesis:
-    """Run the program for `stack` under mocks; raises whatever the program raises."""
+    """Run the program for `stack` under mocks; raises whatever the program raises.
+
+    Pass your own `monitor` to inspect what was registered even when the program fails.
+    """
     config, secret_keys = load_stack_config(stack, root, overrides)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         pulumi_settings.ROOT.set(None)
         set_all_config(config, secret_keys)
-        monitor = RecordingMonitor(SynthMocks())
+        monitor = monitor or RecordingMonitor(SynthMocks())
         pulumi.runtime.set_mocks(
             monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor
         )

@@ -21,6 +21,7 @@ from typing import Any
 
 from components.settings import SettingsError
 from jobs.harness import (
+    REPO_ROOT,
     SECRET_MARK,
     DeclaredResource,
     StackConfigError,
@@ -38,6 +39,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m jobs.synth", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=REPO_ROOT,
+        help="directory holding Pulumi.yaml, the stack files and __main__.py (default: this repo)",
+    )
     parser.add_argument("--json", metavar="FILE", type=Path, help="write every resource as JSON")
     parser.add_argument("--diff", metavar="OTHER_STACK", help="compare with another stack")
     parser.add_argument(
@@ -48,8 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        synthesis = synthesize(args.stack)
-        other = synthesize(args.diff) if args.diff else None
+        synthesis = synthesize(args.stack, root=args.project_dir)
+        other = synthesize(args.diff, root=args.project_dir) if args.diff else None
     except (SettingsError, StackConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID

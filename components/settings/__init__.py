@@ -92,8 +92,10 @@ def load(config: pulumi.Config | None = None, stack: str | None = None) -> Setti
     for key in AREA_KEYS:
         try:
             value = config.get_object(key)
-        except json.JSONDecodeError as error:
-            problems.append(f"{PROJECT}:{key}: is not a valid object ({error.msg})")
+        except (json.JSONDecodeError, pulumi.ConfigTypeError):
+            problems.append(
+                f"{PROJECT}:{key} = {_show(config.get(key))}: must be an object (a YAML mapping)"
+            )
             continue
         if value is not None:
             raw[key] = value
@@ -131,6 +133,7 @@ def _describe(error: ValidationError) -> list[str]:
             path, value, message = original.path, original.value, original.message
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
+        message = message.replace("Input should be", "must be")
         key = _key(path)
         if item["type"] == "missing":
             lines.append(f"{key}: missing (required)")

@@ -1,0 +1,105 @@
+"""The offline synth: tree, JSON, stack diff, and clear failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobs import synth
+from jobs.harness import REPO_ROOT, load_stack_config
+from tests.conftest import STACKS
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_tree_shows_what_a_reviewer_needs(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert synth.main(["--stack", stack]) == 0
+    out = capsys.readouterr().out
+    suffix = "" if stack == "prod" else f"_{stack.upper()}"
+    for expected in (
+        f"Stack {stack}:",
+        "sophia:snowflake:Database  sophia",
+        f"name: SOPHIA_AI{suffix}",
+        "name: ESTUARY_REALTIME",
+        "name: CORTEX_VECTORS",
+        "name: BUSINESS_ENRICHED",
+        "name: USER_SESSIONS",
+        "name=EMBEDDING nullable=True type=VECTOR(FLOAT, 1536)",
+        f"name: API_WH{suffix}",
+        f"resourceMonitor: CORTEX_COMPUTE_WH_MONITOR{suffix}",
+        f"name: SOPHIA_LOADER{suffix}",
+        f"name: ESTUARY_LOADER_SVC{suffix}",
+        "Count by type:",
+        "snowflake:index/warehouse:Warehouse",
+    ):
+        assert expected in out, expected
+    assert ("[protect, retain" in out) is (stack == "prod")
+
+
+def test_json_lists_every_resource_with_secrets_redacted(tmp_path: Path) -> None:
+    target = tmp_path / "prod.json"
+    assert synth.main(["--stack", "prod", "--json", str(target)]) == 0
+    document = json.loads(target.read_text())
+    assert document["stack"] == "prod"
+    resource = document["resources"][0]
+    for key in (
+        "type",
+        "name",
+        "parent",
+        "inputs",
+        "protect",
+        "retain_on_delete",
+        "dependencies",
+        "secret_inputs",
+    ):
+        assert key in resource
+    providers = [r for r in document["resources"] if r["type"] == "pulumi:providers:snowflake"]
+    assert providers and all(p["inputs"]["privateKey"] == "[secret]" for p in providers)
+    assert "synth-placeholder" not in target.read_text()
+
+
+def test_diff_staging_prod_shows_real_differences(capsys: pytest.CaptureFixture[str]) -> None:
+    assert synth.main(["--stack", "prod", "--diff", "staging"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Diff staging -> prod:")
+    assert "~ snowflake:Warehouse warehouse-api-wh-warehouse" in out
+    assert "warehouseSize: SMALL -> MEDIUM" in out
+    assert "dataRetentionTimeInDays: 3 -> 14" in out
+    assert "(protect): False -> True" in out
+    # Suffix-only renames are expected between stacks and hidden by default...
+    assert "SOPHIA_ADMIN_STAGING -> SOPHIA_ADMIN" not in out
+    assert synth.main(["--stack", "prod", "--diff", "staging", "--raw"]) == 0
+    assert "SOPHIA_ADMIN_STAGING -> SOPHIA_ADMIN" in capsys.readouterr().out
+
+
+def test_bad_stack_config_exits_non_zero_with_the_settings_error(tmp_path: Path) -> None:
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((REPO_ROOT / name).read_text())
+    text = (REPO_ROOT / "Pulumi.dev.yaml").read_text().replace("size: XSMALL", "size: TINY", 1)
+    (tmp_path / "Pulumi.broken.yaml").write_text(text)
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs.synth", "--stack", "broken", "--project-dir", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Invalid configuration for stack 'broken'" in result.stderr
+    assert "warehouses.CORTEX_COMPUTE_WH.size = 'TINY'" in result.stderr
+
+
+def test_unknown_stack_names_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert synth.main(["--stack", "qa"]) == 2
+    assert (
+        "no stack file Pulumi.qa.yaml; known stacks: dev, prod, staging" in capsys.readouterr().err
+    )
+
+
+def test_secure_values_become_secret_placeholders() -> None:
+    config, secret_keys = load_stack_config("dev")
+    assert "sophia-infra:snowflakePrivateKey" in secret_keys
+    assert config["sophia-infra:snowflakePrivateKey"].startswith("synth-placeholder-for-")
