@@ -1,0 +1,198 @@
+"""Estuary Flow settings: which sources a stack captures, how often, and where Estuary lives.
+
+Read from the object-valued stack config key `sophia-infra:estuary` (camelCase keys; snake_case
+also accepted). Secrets are NOT here: source credentials come from the secure key
+`sophia-infra:estuarySourceCredentials` (a JSON object keyed by source name), the loader's
+private key from `sophia-infra:estuaryLoaderPrivateKey`, and the dynamic provider reads its
+refresh token from `FLOW_AUTH_TOKEN` or `sophia-infra:estuaryRefreshToken`.
+
+Example (Pulumi.dev.yaml):
+    sophia-infra:estuary:
+      tenantPrefix: sophia/dev/
+      addNewBindings: true
+      syncFrequency: 30m
+      sources:
+        github: {enabled: true, interval: 5m, repositories: [sophia-ai/api], startDate: "2025-01-01T00:00:00Z"}
+        hubspot: {enabled: true, interval: 15m}
+        usergems: {enabled: true}
+"""  # noqa: E501
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from components.settings._base import CamelModel
+
+# Real control-plane endpoints (../shared/briefs/estuary-control-plane.md section 1).
+DEFAULT_API_URL = "https://eyrcnmuzzyriypdajwdk.supabase.co/rest/v1"
+DEFAULT_AGENT_URL = "https://api.estuary.dev"
+DEFAULT_ENCRYPTION_URL = "https://config-encryption.estuary.dev"
+DEFAULT_DATA_PLANE = "ops/dp/public/gcp-us-central1-c1"
+
+SyncFrequency = Literal["0s", "30s", "5m", "15m", "30m", "1h", "2h", "4h"]
+
+_TOKEN = r"[\w.\-]+"
+_PREFIX = re.compile(rf"^(?:{_TOKEN}/)+$")
+_DURATION = re.compile(r"^(?:\d+(?:ms|s|m|h|d))+$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z)?$")
+_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]*/(?:[A-Za-z0-9_.\-]+|\*)$")
+
+
+def _interval(value: str) -> str:
+    if not _DURATION.match(value.replace(" ", "")):
+        raise ValueError(
+            f"{value!r} is not a duration; allowed: numbers with units ms, s, m, h, d, "
+            "e.g. '30s', '5m', '1h'"
+        )
+    return value
+
+
+def _date(value: str | None) -> str | None:
+    if value is not None and not _DATE.match(value):
+        raise ValueError(
+            f"{value!r} is not a date; allowed: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)"
+        )
+    return value
+
+
+class SourceSettings(CamelModel):
+    """A source every stack may switch on; off unless the stack says so."""
+
+    enabled: bool = Field(False, description="Declare this capture in the stack.")
+    interval: str = Field(
+        "5m", description="How often the connector polls (humantime, Estuary default 5m)."
+    )
+    connector_tag: str | None = Field(
+        None, description="Override the pinned connector image tag (e.g. 'v2')."
+    )
+
+    @field_validator("interval")
+    @classmethod
+    def _check_interval(cls, value: str) -> str:
+        return _interval(value)
+
+    @field_validator("connector_tag")
+    @classmethod
+    def _check_tag(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^:?[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$", value):
+            raise ValueError(f"{value!r} is not an image tag; allowed: e.g. 'v1', 'v2', 'dev'")
+        return value
+
+
+class GithubSettings(SourceSettings):
+    repositories: tuple[str, ...] = Field(
+        (), description="'owner/repo' or 'owner/*'; required when enabled."
+    )
+    start_date: str | None = Field(None, description="Backfill start (UTC).")
+
+    @field_validator("repositories")
+    @classmethod
+    def _check_repos(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [r for r in value if not _REPO.match(r)]
+        if bad:
+            raise ValueError(f"{bad} are not repositories; allowed: 'owner/repo' or 'owner/*'")
+        return value
+
+    @field_validator("start_date")
+    @classmethod
+    def _check_start(cls, value: str | None) -> str | None:
+        return _date(value)
+
+    @model_validator(mode="after")
+    def _repos_when_enabled(self) -> GithubSettings:
+        if self.enabled and not self.repositories:
+            raise ValueError(
+                "github is enabled but lists no repositories; allowed: ['owner/repo', ...]"
+            )
+        return self
+
+
+class DatedSourceSettings(SourceSettings):
+    start_date: str | None = Field(None, description="Backfill start (UTC).")
+
+    @field_validator("start_date")
+    @classmethod
+    def _check_start(cls, value: str | None) -> str | None:
+        return _date(value)
+
+
+class GongSettings(DatedSourceSettings):
+    region: str = Field("api", description="Gong API region subdomain (e.g. 'api', 'us-1234').")
+
+
+class SlackSettings(DatedSourceSettings):
+    join_channels: bool = Field(True, description="Let the bot join public channels.")
+
+
+class WebhookSettings(SourceSettings):
+    """An HTTP-ingest (webhook) capture: the vendor pushes JSON to Estuary."""
+
+    allowed_cors_origins: tuple[str, ...] = ()
+
+
+class EstuarySources(CamelModel):
+    github: GithubSettings = GithubSettings()
+    hubspot: DatedSourceSettings = DatedSourceSettings()
+    slack: SlackSettings = SlackSettings()
+    intercom: DatedSourceSettings = DatedSourceSettings()
+    gong: GongSettings = GongSettings()
+    usergems: WebhookSettings = WebhookSettings()
+    apollo: WebhookSettings = WebhookSettings()
+    zenrows: WebhookSettings = WebhookSettings()
+    apify: WebhookSettings = WebhookSettings()
+
+    def enabled(self) -> tuple[str, ...]:
+        """Names of the enabled sources, in declaration order."""
+        return tuple(name for name in type(self).model_fields if getattr(self, name).enabled)
+
+
+class EstuarySettings(CamelModel):
+    tenant_prefix: str = Field(
+        description="Catalog prefix every task and collection lives under, ending in '/', "
+        "e.g. 'sophia/dev/'."
+    )
+    data_plane: str = Field(DEFAULT_DATA_PLANE, description="Data plane for new tasks.")
+    add_new_bindings: bool = Field(
+        False,
+        description="autoDiscover.addNewBindings on captures. Off in prod: new streams are "
+        "reviewed in code, not added by Estuary in the background.",
+    )
+    evolve_incompatible_collections: bool = Field(True)
+    sync_frequency: SyncFrequency = Field(
+        "30m", description="Snowflake materialization syncSchedule.syncFrequency."
+    )
+    materialization_tag: str = Field("v4", description="materialize-snowflake image tag.")
+    sources: EstuarySources = EstuarySources()
+    api_url: str = Field(DEFAULT_API_URL, description="PostgREST base URL.")
+    agent_url: str = Field(DEFAULT_AGENT_URL, description="Agent API base URL.")
+    encryption_url: str = Field(DEFAULT_ENCRYPTION_URL, description="Config-encryption URL.")
+
+    @field_validator("tenant_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if not _PREFIX.match(value):
+            raise ValueError(
+                f"{value!r} is not a catalog prefix; allowed: tokens of letters, digits, "
+                "'-', '_' or '.' joined by '/' and ending in '/', e.g. 'sophia/dev/'"
+            )
+        return value
+
+    @field_validator("data_plane")
+    @classmethod
+    def _check_data_plane(cls, value: str) -> str:
+        if not re.match(rf"^{_TOKEN}(?:/{_TOKEN})*$", value):
+            raise ValueError(
+                f"{value!r} is not a data plane name; allowed: e.g. "
+                "'ops/dp/public/gcp-us-central1-c1'"
+            )
+        return value
+
+    @field_validator("api_url", "agent_url", "encryption_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ValueError(f"{value!r} is not a URL; allowed: https://host[/path]")
+        return value.rstrip("/")
