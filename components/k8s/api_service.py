@@ -1,0 +1,506 @@
+"""`sophia:k8s:ApiService`: the Sophia FastAPI service (REST + WebSocket) on Kubernetes.
+
+dev runs a plain Deployment with a rolling update (a pod that fails readiness stops it). staging
+and prod run an Argo Rollouts `Rollout`: a canary behind stable/canary Services, weighted by the
+router, judged by a Prometheus analysis that aborts at the stack's 5xx threshold. Around the
+workload: namespace, config, credentials, HPA, disruption budget, network policy and the route.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.k8s.canary import (
+    ROLLOUTS_API_VERSION,
+    WAIT_FOR_ANNOTATION,
+    WAIT_FOR_HEALTHY,
+    analysis_template_spec,
+    rollout_spec,
+    rollout_timeout_minutes,
+)
+from components.k8s.names import common_labels, dns_label, selector_labels
+from components.k8s.pod import (
+    DEPLOYMENT_HASH_LABEL,
+    HTTP_PORT,
+    METRICS_PORT,
+    PORTKEY_KEY,
+    ROLLOUT_HASH_LABEL,
+    SNOWFLAKE_KEY_FILE,
+    pod_template,
+)
+from components.k8s.routing import (
+    ARGO_HELM_REPO,
+    GATEWAY_API_VERSION,
+    HTTP_ROUTE_WEIGHT_PATHS,
+    controller_chart_values,
+    http_route_spec,
+    ingress_annotations,
+    ingress_spec,
+    plugin_role_rules,
+    traffic_routing,
+)
+from components.settings.kubernetes import (
+    CanarySettings,
+    KubernetesSettings,
+    check_canary_for_environment,
+    check_image_reference,
+)
+
+# The non-secret runtime settings the app reads from its environment (docs/kubernetes.md).
+RUNTIME_CONFIG_KEYS = (
+    "SNOWFLAKE_ACCOUNT",
+    "SNOWFLAKE_WAREHOUSE",
+    "SNOWFLAKE_DATABASE",
+    "CORTEX_SEARCH_SERVICE",
+    "CORTEX_AGENT",
+    "PORTKEY_CONFIG",
+    "ESTUARY_PREFIX",
+)
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+# Name segments that mean "credential" (PORTKEY_CONFIG is fine, PORTKEY_API_KEY is not).
+_SECRET_WORDS = frozenset({"KEY", "SECRET", "PASSWORD", "PASSPHRASE", "TOKEN", "CREDENTIALS"})
+SERVICE_PORT = 80
+HPA_API_VERSION = "autoscaling/v2"
+
+
+@dataclass(frozen=True)
+class ApiServiceArgs:
+    environment: str  # "dev" | "staging" | "prod"
+    settings: KubernetesSettings
+    canary: CanarySettings
+    image: str  # digest-pinned reference from ReleaseSettings
+    runtime_config: Mapping[str, pulumi.Input[str]]  # non-secret runtime settings for the ConfigMap
+    snowflake_private_key: pulumi.Input[str]  # secret Output
+    portkey_api_key: pulumi.Input[str]  # secret Output
+
+
+def check_runtime_config(runtime_config: Mapping[str, Any]) -> None:
+    """The ConfigMap gets exactly the documented keys: nothing missing, nothing secret-looking."""
+    missing = [key for key in RUNTIME_CONFIG_KEYS if key not in runtime_config]
+    if missing:
+        raise ValueError(
+            f"runtime_config is missing {', '.join(missing)}; "
+            f"it needs {', '.join(RUNTIME_CONFIG_KEYS)}"
+        )
+    for key in runtime_config:
+        if not _ENV_NAME.match(key):
+            raise ValueError(
+                f"runtime_config key {key!r} must be an environment name like 'SNOWFLAKE_ACCOUNT'"
+            )
+        if _SECRET_WORDS.intersection(key.split("_")):
+            raise ValueError(
+                f"runtime_config key {key!r} looks like a credential; "
+                "credentials go to the Secret, never the ConfigMap"
+            )
+
+
+def _refuse_secret(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Pass a ConfigMap value through, failing the deployment if it is a Pulumi secret."""
+    output = pulumi.Output.from_input(value)
+
+    async def checked() -> pulumi.Output[str]:
+        if await output.is_secret():
+            raise ValueError(
+                f"runtime_config[{key!r}] is a secret; "
+                "secrets belong in the Secret, not the ConfigMap"
+            )
+        return output
+
+    return pulumi.Output.from_input(checked())
+
+
+class ApiService(pulumi.ComponentResource):
+    """The API workload and everything around it in one namespace."""
+
+    namespace: pulumi.Output[str]
+    """Name of the namespace holding the service."""
+    service_name: pulumi.Output[str]
+    """The Service that receives production traffic (the stable one during a canary)."""
+    host: str
+    """Public host name routed to the service."""
+    workload_kind: str
+    """`Deployment` (rolling update) or `Rollout` (Argo Rollouts canary)."""
+
+    def __init__(
+        self, name: str, args: ApiServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        # Refuse bad input before anything is registered.
+        settings, canary = args.settings, args.canary
+        check_image_reference(args.image, args.environment, settings.image_repository)
+        check_canary_for_environment(canary, args.environment)
+        check_runtime_config(args.runtime_config)
+        super().__init__("sophia:k8s:ApiService", name, None, opts)
+
+        self._name = name
+        self._settings = settings
+        self._labels = common_labels(name, args.environment)
+        self._selector = selector_labels(name)
+        self._is_canary = canary.strategy == "canary"
+        namespace_name = settings.namespace
+
+        ns = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": dns_label(namespace_name),
+                "labels": {
+                    **self._labels,
+                    # Every pod here must pass the `restricted` Pod Security Standard.
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/enforce-version": (
+                        f"v{settings.target_cluster_version}"
+                    ),
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._namespace = ns.metadata.name
+
+        self._controller = self._argo_controller() if self._is_canary else None
+
+        # Auto-named and immutable: a change creates a new object with a new name, so the pod
+        # template changes and the new config reaches users through the same canary as an image.
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata={"namespace": self._namespace, "labels": self._labels},
+            immutable=True,
+            data={key: _refuse_secret(key, value) for key, value in args.runtime_config.items()},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        secret = k8s.core.v1.Secret(
+            f"{name}-credentials",
+            metadata={"namespace": self._namespace, "labels": self._labels},
+            immutable=True,
+            type="Opaque",
+            string_data={
+                SNOWFLAKE_KEY_FILE: pulumi.Output.secret(args.snowflake_private_key),
+                PORTKEY_KEY: pulumi.Output.secret(args.portkey_api_key),
+            },
+            # The SDK also marks `data`/`stringData` outputs secret; wrapping the inputs keeps
+            # them secret even if a caller hands over a plain string.
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        template = pod_template(
+            labels=self._labels,
+            selector=self._selector,
+            image=args.image,
+            environment=args.environment,
+            settings=settings,
+            config_map_name=config_map.metadata.name,
+            secret_name=secret.metadata.name,
+            hash_label=ROLLOUT_HASH_LABEL if self._is_canary else DEPLOYMENT_HASH_LABEL,
+        )
+
+        if self._is_canary:
+            stable = self._service("stable")
+            canary_service = self._service("canary")
+            route, route_name = self._route(stable_name=stable[1], canary_name=canary_service[1])
+            workload_deps: list[pulumi.Resource] = [stable[0], canary_service[0], route]
+            if settings.router.kind == "gatewayApi":
+                workload_deps.append(self._plugin_access())
+            self._rollout(canary, template, stable[1], canary_service[1], route_name, workload_deps)
+            service = stable[0]
+            self.workload_kind = "Rollout"
+        else:
+            service, service_name = self._service(None)
+            self._route(stable_name=service_name, canary_name=None)
+            self._deployment(template)
+            self.workload_kind = "Deployment"
+
+        self._autoscaler()
+        self._disruption_budget()
+        self._network_policy()
+
+        self.namespace = self._namespace
+        self.service_name = service.metadata.name
+        self.host = settings.host
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "service_name": self.service_name,
+                "host": self.host,
+                "workload_kind": self.workload_kind,
+            }
+        )
+
+    # --- helpers (each declares one or two children) --------------------------------------------
+
+    def _child(
+        self, depends_on: list[pulumi.Resource] | None = None, **extra: Any
+    ) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=depends_on, **extra)
+
+    def _metadata(self, k8s_name: str, **extra: Any) -> dict[str, Any]:
+        return {"name": k8s_name, "namespace": self._namespace, "labels": self._labels, **extra}
+
+    @property
+    def _workload_name(self) -> str:
+        return dns_label(self._name)
+
+    def _argo_controller(self) -> k8s.helm.v3.Release | None:
+        argo = self._settings.argo_rollouts
+        if not argo.install:
+            return None
+        return k8s.helm.v3.Release(
+            f"{self._name}-argo-rollouts",
+            name="argo-rollouts",
+            chart="argo-rollouts",
+            version=argo.chart_version,
+            repository_opts={"repo": ARGO_HELM_REPO},
+            namespace=argo.namespace,
+            create_namespace=True,
+            atomic=True,
+            values=controller_chart_values(argo, self._settings.router),
+            opts=self._child(),
+        )
+
+    def _service(self, role: str | None) -> tuple[k8s.core.v1.Service, str]:
+        """A ClusterIP Service; during a canary the controller pins `stable`/`canary` selectors."""
+        service_name = dns_label(self._name, role) if role else self._workload_name
+        service = k8s.core.v1.Service(
+            f"{self._name}-service-{role}" if role else f"{self._name}-service",
+            metadata=self._metadata(service_name),
+            spec={
+                "type": "ClusterIP",
+                "selector": self._selector,
+                "ports": [
+                    {"name": "http", "port": SERVICE_PORT, "targetPort": "http", "protocol": "TCP"}
+                ],
+            },
+            opts=self._child(),
+        )
+        return service, service_name
+
+    def _route(self, *, stable_name: str, canary_name: str | None) -> tuple[pulumi.Resource, str]:
+        router, host = self._settings.router, self._settings.host
+        route_name = self._workload_name
+        if router.kind == "gatewayApi":
+            route = k8s.apiextensions.CustomResource(
+                f"{self._name}-route",
+                api_version=GATEWAY_API_VERSION,
+                kind="HTTPRoute",
+                metadata=self._metadata(route_name),
+                spec=http_route_spec(
+                    router,
+                    host,
+                    stable_service=stable_name,
+                    canary_service=canary_name,
+                    port=SERVICE_PORT,
+                ),
+                opts=self._child(ignore_changes=HTTP_ROUTE_WEIGHT_PATHS if canary_name else None),
+            )
+        else:
+            route = k8s.networking.v1.Ingress(
+                f"{self._name}-ingress",
+                metadata=self._metadata(route_name, annotations=ingress_annotations(router)),
+                spec=ingress_spec(router, host, service=stable_name, port=SERVICE_PORT),
+                opts=self._child(),
+            )
+        return route, route_name
+
+    def _plugin_access(self) -> pulumi.Resource:
+        """Let the controller's Gateway API plugin edit our HTTPRoute (and nothing elsewhere)."""
+        argo = self._settings.argo_rollouts
+        role_name = dns_label(self._name, "rollouts-gatewayapi")
+        role = k8s.rbac.v1.Role(
+            f"{self._name}-rollouts-role",
+            metadata=self._metadata(role_name),
+            rules=plugin_role_rules(),
+            opts=self._child(),
+        )
+        return k8s.rbac.v1.RoleBinding(
+            f"{self._name}-rollouts-binding",
+            metadata=self._metadata(role_name),
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role_name},
+            subjects=[
+                {
+                    "kind": "ServiceAccount",
+                    "name": argo.service_account,
+                    "namespace": argo.namespace,
+                }
+            ],
+            opts=self._child(depends_on=[role]),
+        )
+
+    def _rollout(
+        self,
+        canary: CanarySettings,
+        template: dict[str, Any],
+        stable_name: str,
+        canary_name: str,
+        route_name: str,
+        depends_on: list[pulumi.Resource],
+    ) -> None:
+        settings = self._settings
+        analysis_name = dns_label(self._name, "error-ratio")
+        analysis = k8s.apiextensions.CustomResource(
+            f"{self._name}-analysis",
+            api_version=ROLLOUTS_API_VERSION,
+            kind="AnalysisTemplate",
+            metadata=self._metadata(analysis_name),
+            spec=analysis_template_spec(canary, settings, settings.namespace),
+            # The controller's chart brings the CRDs.
+            opts=self._child(depends_on=[self._controller] if self._controller else None),
+        )
+        timeout = f"{rollout_timeout_minutes(canary)}m"
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-rollout",
+            api_version=ROLLOUTS_API_VERSION,
+            kind="Rollout",
+            # Pulumi waits until the controller reports Healthy; an aborted canary is Degraded,
+            # so `pulumi up` fails instead of reporting success.
+            metadata=self._metadata(
+                self._workload_name, annotations={WAIT_FOR_ANNOTATION: WAIT_FOR_HEALTHY}
+            ),
+            spec=rollout_spec(
+                canary=canary,
+                settings=settings,
+                selector=self._selector,
+                template=template,
+                stable_service=stable_name,
+                canary_service=canary_name,
+                analysis_template=analysis_name,
+                traffic_routing=traffic_routing(
+                    settings.router, route_name=route_name, namespace=settings.namespace
+                ),
+            ),
+            opts=self._child(
+                depends_on=[
+                    *depends_on,
+                    analysis,
+                    *([self._controller] if self._controller else []),
+                ],
+                ignore_changes=["spec.replicas"],  # the HPA owns the count
+                custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
+            ),
+        )
+
+    def _deployment(self, template: dict[str, Any]) -> None:
+        k8s.apps.v1.Deployment(
+            f"{self._name}-deployment",
+            metadata=self._metadata(self._workload_name),
+            spec={
+                "replicas": self._settings.replicas,
+                "revisionHistoryLimit": 5,
+                "minReadySeconds": 10,
+                "progressDeadlineSeconds": 600,
+                "selector": {"matchLabels": self._selector},
+                # Never below the current count: a new pod that fails readiness leaves the old
+                # ones serving and Pulumi's await reports the failure.
+                "strategy": {
+                    "type": "RollingUpdate",
+                    "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+                },
+                "template": template,
+            },
+            opts=self._child(ignore_changes=["spec.replicas"]),
+        )
+
+    def _autoscaler(self) -> None:
+        scaling = self._settings.autoscaling
+        if self._is_canary:
+            target = {
+                "apiVersion": ROLLOUTS_API_VERSION,
+                "kind": "Rollout",
+                "name": self._workload_name,
+            }
+        else:
+            target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": self._workload_name}
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{self._name}-hpa",
+            metadata=self._metadata(self._workload_name),
+            spec={
+                "scaleTargetRef": target,
+                "minReplicas": scaling.min_replicas,
+                "maxReplicas": scaling.max_replicas,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {
+                                "type": "Utilization",
+                                "averageUtilization": scaling.target_cpu_utilization,
+                            },
+                        },
+                    }
+                ],
+                "behavior": {
+                    "scaleUp": {
+                        "stabilizationWindowSeconds": 0,
+                        "selectPolicy": "Max",
+                        "policies": [
+                            {"type": "Percent", "value": 100, "periodSeconds": 60},
+                            {"type": "Pods", "value": 4, "periodSeconds": 60},
+                        ],
+                    },
+                    # Scaling down cuts WebSocket streams: wait out short dips, one pod at a time.
+                    "scaleDown": {
+                        "stabilizationWindowSeconds": 600,
+                        "policies": [{"type": "Pods", "value": 1, "periodSeconds": 120}],
+                    },
+                },
+            },
+            opts=self._child(),
+        )
+
+    def _disruption_budget(self) -> None:
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{self._name}-pdb",
+            metadata=self._metadata(self._workload_name),
+            spec={
+                # One voluntary eviction at a time; with one replica (dev) drains still proceed.
+                "maxUnavailable": 1,
+                "selector": {"matchLabels": self._selector},
+                # A pod that is not Ready serves nobody; evicting it must not be blocked.
+                "unhealthyPodEvictionPolicy": "AlwaysAllow",
+            },
+            opts=self._child(),
+        )
+
+    def _network_policy(self) -> None:
+        settings = self._settings
+        ingress_rules: list[dict[str, Any]] = [
+            {
+                "from": [_namespace_peer(settings.router.source_namespace)],
+                "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
+            }
+        ]
+        if settings.monitoring_namespace:
+            # The canary analysis depends on these scrapes.
+            ingress_rules.append(
+                {
+                    "from": [_namespace_peer(settings.monitoring_namespace)],
+                    "ports": [{"protocol": "TCP", "port": METRICS_PORT}],
+                }
+            )
+        k8s.networking.v1.NetworkPolicy(
+            f"{self._name}-netpol",
+            metadata=self._metadata(self._workload_name),
+            spec={
+                "podSelector": {"matchLabels": self._selector},
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": ingress_rules,
+                "egress": [
+                    {
+                        "ports": [
+                            {"protocol": "UDP", "port": 53},
+                            {"protocol": "TCP", "port": 53},
+                        ]
+                    },
+                    # Snowflake, Portkey and the other SaaS backends are HTTPS only.
+                    {"ports": [{"protocol": "TCP", "port": 443}]},
+                ],
+            },
+            opts=self._child(),
+        )
+
+
+def _namespace_peer(namespace: str) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}

@@ -1,0 +1,124 @@
+"""Argo Rollouts objects: the canary strategy, its analysis, and how long `pulumi up` may wait.
+
+The controller does the rolling back: a background analysis measures the canary pods' 5xx ratio
+and aborts the Rollout at the stack's threshold. Pulumi waits for `.status.phase` Healthy, so an
+aborted (Degraded) rollout fails `pulumi up` and the release is never promoted further.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from components.settings.kubernetes import CanarySettings, KubernetesSettings, duration_seconds
+
+ROLLOUTS_API_VERSION = "argoproj.io/v1alpha1"
+GATEWAY_API_PLUGIN = "argoproj-labs/gatewayAPI"
+WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"
+WAIT_FOR_HEALTHY = "jsonpath={.status.phase}=Healthy"
+CANARY_ROLE = "canary"
+STABLE_ROLE = "stable"
+# How long one step may take to get its pods Ready (also the Rollout's progress deadline).
+PROGRESS_DEADLINE_SECONDS = 600
+# The app's request counter (prometheus-fastapi-instrumentator's name; `status` is "5xx" or "503").
+REQUESTS_METRIC = "http_requests_total"
+
+
+def error_ratio_query(namespace: str, window_seconds: int) -> str:
+    """PromQL for the canary pods' 5xx share; always one sample (0 when there is no traffic).
+
+    Pods carry `role=canary` only while they are the canary (`canaryMetadata`); the scrape config
+    must copy that pod label onto the series (see docs/kubernetes.md).
+    """
+    selector = f'namespace="{namespace}",role="{CANARY_ROLE}"'
+    window = f"{window_seconds}s"
+    errors = f'sum(rate({REQUESTS_METRIC}{{{selector},status=~"5.."}}[{window}]))'
+    total = f"sum(rate({REQUESTS_METRIC}{{{selector}}}[{window}]))"
+    # `or vector(...)` turns "no series yet" into a number, so the first measurements of a fresh
+    # canary are 0 rather than an evaluation error.
+    return f"({errors} or vector(0)) / (({total} > 0) or vector(1))"
+
+
+def analysis_template_spec(
+    canary: CanarySettings, settings: KubernetesSettings, namespace: str
+) -> dict[str, Any]:
+    assert canary.max_error_rate is not None  # CanarySettings guarantees it for strategy canary
+    interval = duration_seconds(canary.analysis_interval)
+    return {
+        "metrics": [
+            {
+                "name": "error-ratio",
+                "interval": canary.analysis_interval,
+                # Consecutive bad measurements tolerated before the rollout aborts.
+                "failureLimit": canary.failure_limit,
+                "failureCondition": f"result[0] >= {canary.max_error_rate}",
+                "provider": {
+                    "prometheus": {
+                        "address": settings.prometheus_address,
+                        "query": error_ratio_query(namespace, max(2 * interval, 60)),
+                    }
+                },
+            }
+        ]
+    }
+
+
+def canary_steps(canary: CanarySettings) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = []
+    for step in canary.effective_steps():
+        if step.set_weight is not None:
+            steps.append({"setWeight": step.set_weight})
+        else:
+            assert step.pause is not None
+            steps.append({"pause": {"duration": step.pause.duration}})
+    return steps
+
+
+def rollout_spec(
+    *,
+    canary: CanarySettings,
+    settings: KubernetesSettings,
+    selector: dict[str, str],
+    template: dict[str, Any],
+    stable_service: str,
+    canary_service: str,
+    analysis_template: str,
+    traffic_routing: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        # Only the first value counts: the HPA owns spec.replicas afterwards (ignore_changes).
+        "replicas": settings.replicas,
+        "revisionHistoryLimit": 5,
+        "minReadySeconds": 10,
+        "progressDeadlineSeconds": PROGRESS_DEADLINE_SECONDS,
+        # A canary that cannot get Ready is aborted too, not left hanging.
+        "progressDeadlineAbort": True,
+        # Reverting to one of the last 3 images skips the steps: a rollback must be fast.
+        "rollbackWindow": {"revisions": 3},
+        "selector": {"matchLabels": selector},
+        "template": template,
+        "strategy": {
+            "canary": {
+                "stableService": stable_service,
+                "canaryService": canary_service,
+                "canaryMetadata": {"labels": {"role": CANARY_ROLE}},
+                "stableMetadata": {"labels": {"role": STABLE_ROLE}},
+                "trafficRouting": traffic_routing,
+                "maxSurge": "25%",
+                "maxUnavailable": 0,
+                # Keep aborted canary pods for a while so their logs can be read.
+                "abortScaleDownDelaySeconds": 600,
+                "analysis": {"templates": [{"templateName": analysis_template}]},
+                "steps": canary_steps(canary),
+            }
+        },
+    }
+
+
+def rollout_timeout_minutes(canary: CanarySettings) -> int:
+    """How long `pulumi up` may wait for Healthy: every pause plus a progress deadline per step."""
+    steps = canary.effective_steps()
+    paused = sum(duration_seconds(step.pause.duration) for step in steps if step.pause is not None)
+    weights = sum(1 for step in steps if step.set_weight is not None)
+    total = paused + (weights + 1) * PROGRESS_DEADLINE_SECONDS
+    return math.ceil(total / 60)

@@ -1,0 +1,136 @@
+"""How traffic reaches the API: a Gateway API HTTPRoute (default) or an nginx Ingress, and how the
+Argo Rollouts controller is told to shift weight on it.
+
+ingress-nginx is retired (no releases or security fixes since March 2026), so gatewayApi is the
+default; nginx stays available for clusters that still run an nginx ingress controller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.k8s.canary import GATEWAY_API_PLUGIN
+from components.settings.kubernetes import ArgoRolloutsSettings, RouterSettings
+
+GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
+ARGO_HELM_REPO = "https://argoproj.github.io/argo-helm"
+_PLUGIN_IMAGE = "ghcr.io/argoproj-labs/rollouts-plugin-trafficrouter-gatewayapi"
+_PLUGIN_DIR = "/plugins"
+# The plugin rewrites these weights during a canary; Pulumi must not put its own back.
+HTTP_ROUTE_WEIGHT_PATHS = ["spec.rules[*].backendRefs[*].weight"]
+
+
+def _backend(service: str, port: int, weight: int) -> dict[str, Any]:
+    return {"group": "", "kind": "Service", "name": service, "port": port, "weight": weight}
+
+
+def http_route_spec(
+    router: RouterSettings,
+    host: str,
+    *,
+    stable_service: str,
+    canary_service: str | None,
+    port: int,
+) -> dict[str, Any]:
+    """One rule to the API; with a canary, both Services sit in it (stable 100, canary 0)."""
+    assert router.gateway_parent_ref is not None
+    parent: dict[str, Any] = {
+        "group": "gateway.networking.k8s.io",
+        "kind": "Gateway",
+        "name": router.gateway_parent_ref.name,
+        "namespace": router.gateway_parent_ref.namespace,
+    }
+    if router.gateway_parent_ref.section_name:
+        parent["sectionName"] = router.gateway_parent_ref.section_name
+    backends = [_backend(stable_service, port, 100)]
+    if canary_service is not None:
+        backends.append(_backend(canary_service, port, 0))
+    timeout = f"{router.websocket_timeout_seconds}s"
+    return {
+        "parentRefs": [parent],
+        "hostnames": [host],
+        "rules": [
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": router.path_prefix}}],
+                "backendRefs": backends,
+                # WebSocket streams live as long as the request; the default would cut them.
+                "timeouts": {"request": timeout, "backendRequest": timeout},
+            }
+        ],
+    }
+
+
+def ingress_spec(router: RouterSettings, host: str, *, service: str, port: int) -> dict[str, Any]:
+    return {
+        "ingressClassName": router.ingress_class_name,
+        "rules": [
+            {
+                "host": host,
+                "http": {
+                    "paths": [
+                        {
+                            "path": router.path_prefix,
+                            "pathType": "Prefix",
+                            "backend": {"service": {"name": service, "port": {"number": port}}},
+                        }
+                    ]
+                },
+            }
+        ],
+    }
+
+
+def ingress_annotations(router: RouterSettings) -> dict[str, str]:
+    seconds = str(router.websocket_timeout_seconds)  # nginx annotations must be strings
+    return {
+        "nginx.ingress.kubernetes.io/proxy-read-timeout": seconds,
+        "nginx.ingress.kubernetes.io/proxy-send-timeout": seconds,
+    }
+
+
+def traffic_routing(router: RouterSettings, *, route_name: str, namespace: str) -> dict[str, Any]:
+    """The Rollout's `trafficRouting`: which object the controller rewrites to shift weight."""
+    if router.kind == "gatewayApi":
+        return {"plugins": {GATEWAY_API_PLUGIN: {"httpRoute": route_name, "namespace": namespace}}}
+    # The controller creates and owns a second, canary Ingress next to this one.
+    return {"nginx": {"stableIngress": route_name}}
+
+
+def plugin_role_rules() -> list[dict[str, Any]]:
+    """Least privilege for the Gateway API plugin, in our namespace only (from the plugin docs)."""
+    return [
+        {"apiGroups": [""], "resources": ["services"], "verbs": ["get"]},
+        {
+            "apiGroups": ["gateway.networking.k8s.io"],
+            "resources": ["httproutes"],
+            "verbs": ["get", "list", "update", "patch"],
+        },
+    ]
+
+
+def controller_chart_values(argo: ArgoRolloutsSettings, router: RouterSettings) -> dict[str, Any]:
+    """Helm values for the argo-rollouts chart; loads the Gateway API plugin from a pinned image."""
+    values: dict[str, Any] = {"installCRDs": True, "controller": {"replicas": 2}}
+    if router.kind == "gatewayApi":
+        binary = f"{_PLUGIN_DIR}/rollouts-plugin-trafficrouter-gatewayapi"
+        values["controller"].update(
+            {
+                # Copied from an image rather than downloaded at start: no egress to GitHub and
+                # the version is pinned like the chart.
+                "initContainers": [
+                    {
+                        "name": "copy-gatewayapi-plugin",
+                        "image": f"{_PLUGIN_IMAGE}:{argo.gateway_api_plugin_version}",
+                        "command": ["/bin/sh", "-c"],
+                        "args": [f"cp /bin/rollouts-plugin-trafficrouter-gatewayapi {_PLUGIN_DIR}"],
+                        "volumeMounts": [{"name": "gatewayapi-plugin", "mountPath": _PLUGIN_DIR}],
+                    }
+                ],
+                "trafficRouterPlugins": [
+                    {"name": GATEWAY_API_PLUGIN, "location": f"file://{binary}"}
+                ],
+                "volumes": [{"name": "gatewayapi-plugin", "emptyDir": {}}],
+                "volumeMounts": [{"name": "gatewayapi-plugin", "mountPath": _PLUGIN_DIR}],
+            }
+        )
+    return values
