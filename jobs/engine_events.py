@@ -109,7 +109,8 @@ class PolicyViolation:
 
     def describe(self) -> str:
         where = f" on {self.urn}" if self.urn else ""
-        return f"{self.policy_pack}/{self.policy_name} ({self.enforcement_level}){where}: {self.message}"
+        policy = f"{self.policy_pack}/{self.policy_name} ({self.enforcement_level})"
+        return f"{policy}{where}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -353,12 +354,11 @@ def _lookup(mapping: Mapping[str, Any], path: str) -> tuple[Any, bool]:
             return _MISSING, True
         if isinstance(segment, str) and _SECRET_NAME.search(segment):
             secret = True
-        if isinstance(node, Mapping) and segment in node:
-            node = node[segment]
-        elif isinstance(node, list) and isinstance(segment, int) and segment < len(node):
-            node = node[segment]
-        else:
+        in_mapping = isinstance(node, Mapping) and segment in node
+        in_list = isinstance(node, list) and isinstance(segment, int) and segment < len(node)
+        if not (in_mapping or in_list):
             return _MISSING, secret
+        node = node[segment]
     if _is_envelope(node) or node == SECRET_SENTINEL:
         secret = True
     return node, secret

@@ -103,7 +103,8 @@ def parse_duration(text: str) -> timedelta:
     compact = text.strip().lower().replace(" ", "")
     if not compact or _DURATION_PART.sub("", compact):
         raise ValueError(
-            f"invalid duration {text!r}: use numbers with units w, d, h, m, s (e.g. 24h, 1d12h, 90m)"
+            f"invalid duration {text!r}: use numbers with units w, d, h, m, s"
+            " (e.g. 24h, 1d12h, 90m)"
         )
     total = timedelta()
     for amount, unit in _DURATION_PART.findall(compact):
@@ -191,7 +192,8 @@ def promote(
         listed = ", ".join(f"{c.name} ({c.type}, {c.op})" for c in drift.changes)
         raise GateRefused(
             "source-drift",
-            f"{source} has drifted: {listed}; run `python -m jobs.drift --stack {source}` for details",
+            f"{source} has drifted: {listed}; "
+            f"run `python -m jobs.drift --stack {source}` for details",
         )
     ok("source-drift", f"no drift on {source}")
 

@@ -46,7 +46,7 @@ def set_release(text: str, release_config: Mapping[str, Any], comment: str | Non
                 "the top-level config is written inline (flow style); expected a block mapping"
             )
         block = _render_block(2, release_config, comment, newline)
-        new_lines = lines + [f"config:{newline}"] + block
+        new_lines = [*lines, f"config:{newline}", *block]
         return _verified(text, "".join(new_lines), release_config)
 
     end = _block_end(lines, config_at)
@@ -64,8 +64,11 @@ def set_release(text: str, release_config: Mapping[str, Any], comment: str | Non
     block = _render_block(child_indent, release_config, comment, newline)
     if key_at is None:
         insert_at = end
-        while insert_at > config_at + 1 and not lines[insert_at - 1].strip():
-            insert_at -= 1  # keep trailing blank lines after the block
+        # Trailing blank lines and column-0 comments belong to what follows the block.
+        while insert_at > config_at + 1 and (
+            not lines[insert_at - 1].strip() or lines[insert_at - 1].startswith("#")
+        ):
+            insert_at -= 1
         new_lines = lines[:insert_at] + block + lines[insert_at:]
     else:
         start = key_at

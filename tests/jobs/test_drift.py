@@ -62,7 +62,9 @@ def test_no_drift_exits_0(tmp_path, capsys) -> None:
 
 
 def test_changed_warehouse_size_exits_1_with_the_property(tmp_path, capsys) -> None:
-    code, report, markdown, out, _ = run(tmp_path, capsys, load_events("refresh-warehouse-size.json"))
+    code, report, markdown, out, _ = run(
+        tmp_path, capsys, load_events("refresh-warehouse-size.json")
+    )
     assert code == 1
     assert report["status"] == "drift" and report["driftedResources"] == 1
     [resource] = report["resources"]
@@ -79,17 +81,24 @@ def test_changed_warehouse_size_exits_1_with_the_property(tmp_path, capsys) -> N
 
 
 def test_deleted_capture_exits_1(tmp_path, capsys) -> None:
-    code, report, markdown, _, _ = run(tmp_path, capsys, load_events("refresh-capture-deleted.json"))
+    code, report, markdown, _, _ = run(
+        tmp_path, capsys, load_events("refresh-capture-deleted.json")
+    )
     assert code == 1
     [resource] = report["resources"]
-    assert (resource["type"], resource["operation"]) == ("pulumi-python:dynamic/estuary:Capture", "delete")
+    assert (resource["type"], resource["operation"]) == (
+        "pulumi-python:dynamic/estuary:Capture",
+        "delete",
+    )
     assert "resource no longer exists" in markdown
 
 
 def test_secret_change_never_prints_the_secret(tmp_path, capsys) -> None:
     recorded = (EVENTS_DIR / "refresh-secret-changed.json").read_text()
     assert all(secret in recorded for secret in SECRET_VALUES)  # the recording does hold them
-    code, report, markdown, out, err = run(tmp_path, capsys, load_events("refresh-secret-changed.json"))
+    code, report, markdown, out, err = run(
+        tmp_path, capsys, load_events("refresh-secret-changed.json")
+    )
     assert code == 1
     written_json = (tmp_path / "out" / "drift.json").read_text()
     for text in (written_json, markdown, out, err):
@@ -116,7 +125,8 @@ def test_engine_error_exits_2_with_the_reason(tmp_path, capsys) -> None:
 @pytest.mark.parametrize(
     "reason",
     [
-        "stack prod: error: could not decrypt configuration value: cipher: message authentication failed (exit code 255)",
+        "stack prod: error: could not decrypt configuration value: cipher: message"
+        " authentication failed (exit code 255)",
         "stack prod: error: no stack named 'prod' found (exit code 6: stack not found)",
     ],
 )

@@ -80,7 +80,12 @@ def test_refresh_result_op_comes_from_the_outputs_event() -> None:
     assert change.type == "snowflake:index/warehouse:Warehouse"
     assert change.name == "analytics-wh"
     [prop] = change.properties
-    assert (prop.path, prop.kind, prop.before, prop.after) == ("warehouseSize", "update", "XSMALL", "LARGE")
+    assert (prop.path, prop.kind, prop.before, prop.after) == (
+        "warehouseSize",
+        "update",
+        "XSMALL",
+        "LARGE",
+    )
 
 
 def test_deleted_capture_is_a_delete_without_properties() -> None:
@@ -116,7 +121,11 @@ def test_missing_summary_is_a_failure() -> None:
 def test_replacement_steps_collapse_into_one_replace() -> None:
     outcome = _summary_of("preview-prod-destructive.json")
     ops = {c.name: c.op for c in outcome.changes}
-    assert ops == {"sophia-api-rollout": "update", "events-table": "replace", "orders-capture": "delete"}
+    assert ops == {
+        "sophia-api-rollout": "update",
+        "events-table": "replace",
+        "orders-capture": "delete",
+    }
     table = next(c for c in outcome.changes if c.name == "events-table")
     [prop] = table.properties
     assert (prop.path, prop.kind, prop.before, prop.after) == (
@@ -148,7 +157,11 @@ def test_delete_of_a_protected_resource_is_destructive_whatever_its_type() -> No
                     "urn": urn,
                     "type": "snowflake:index/warehouse:Warehouse",
                     "provider": "",
-                    "old": {"type": "snowflake:index/warehouse:Warehouse", "urn": urn, "protect": True},
+                    "old": {
+                        "type": "snowflake:index/warehouse:Warehouse",
+                        "urn": urn,
+                        "protect": True,
+                    },
                 }
             },
         }
@@ -178,7 +191,10 @@ def test_policy_violations_are_parsed_with_their_level() -> None:
     ("path", "segments"),
     [
         ("warehouseSize", ["warehouseSize"]),
-        ("spec.template.spec.containers[0].image", ["spec", "template", "spec", "containers", 0, "image"]),
+        (
+            "spec.template.spec.containers[0].image",
+            ["spec", "template", "spec", "containers", 0, "image"],
+        ),
         ('tags["team.name"]', ["tags", "team.name"]),
         ("broken[", ["broken["]),
     ],
