@@ -1,1 +1,1 @@
-"""Portkey LLM gateway as code: routing policy -> config JSON, admin-API client, dynamic providers."""
+"""Portkey LLM gateway as code: routing policy -> config JSON, admin client, providers."""

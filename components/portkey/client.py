@@ -79,7 +79,9 @@ class PortkeyAdminClient:
         self._timeout = timeout_s
         self._sessions = {
             "idempotent": self._session(
-                _retry(RETRY_STATUS, frozenset({"GET", "PUT", "DELETE"}), max_retries, backoff_factor)
+                _retry(
+                    RETRY_STATUS, frozenset({"GET", "PUT", "DELETE"}), max_retries, backoff_factor
+                )
             ),
             "post": self._session(
                 _retry(POST_RETRY_STATUS, frozenset({"POST"}), max_retries, backoff_factor)

@@ -122,9 +122,12 @@ class GatewayConfigProvider(_PortkeyProvider):
         if olds.get("name") != news.get("name"):
             changes.append("name")
         old_config, new_config = olds.get("config"), news.get("config")
-        if _unknown(new_config) or old_config is None:
-            changes.append("config")
-        elif canonical_json(old_config) != canonical_json(new_config):
+        config_changed = (
+            _unknown(new_config)
+            or old_config is None
+            or canonical_json(old_config) != canonical_json(new_config)
+        )
+        if config_changed:
             changes.append("config")
         return DiffResult(
             changes=bool(changes), replaces=replaces, delete_before_replace=bool(replaces)
@@ -265,7 +268,9 @@ _POLICY_UPDATE_KEYS = ("name", "credit_limit", "alert_threshold", "periodic_rese
 
 
 def _canonical_conditions(value: Any) -> str:
-    items = sorted((dict(item) for item in value or []), key=lambda c: json.dumps(c, sort_keys=True))
+    items = sorted(
+        (dict(item) for item in value or []), key=lambda c: json.dumps(c, sort_keys=True)
+    )
     return json.dumps(items, sort_keys=True)
 
 

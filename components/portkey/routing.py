@@ -106,6 +106,13 @@ def load_price_table(path: Path = PRICES_PATH) -> PriceTable:
     )
 
 
+def usd(value: Decimal) -> str:
+    """$0.10, $0.09998: cents always shown, more digits only when they matter."""
+    exponent = value.normalize().as_tuple().exponent
+    digits = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"${value:.{digits}f}"
+
+
 def _worst_case(prices: PriceTable, price: ModelPrice, max_tokens: int) -> Decimal:
     prompt = Decimal(prices.assumed_prompt_tokens) * price.input_per_1k / _THOUSAND
     return prompt + Decimal(max_tokens) * price.output_per_1k / _THOUSAND
@@ -122,8 +129,8 @@ def _max_tokens(target: PortkeyTarget, policy: PortkeySettings, prices: PriceTab
     if derived < MIN_USEFUL_OUTPUT_TOKENS:
         raise RoutingPolicyError(
             f"target '{target.name}' ({target.model}): a ceiling of "
-            f"${policy.max_cost_per_request_usd} leaves {max(derived, 0)} output tokens after an "
-            f"assumed {prices.assumed_prompt_tokens}-token prompt; at least "
+            f"{usd(policy.max_cost_per_request_usd)} leaves {max(derived, 0)} output tokens "
+            f"after an assumed {prices.assumed_prompt_tokens}-token prompt; at least "
             f"{MIN_USEFUL_OUTPUT_TOKENS} are needed. Raise maxCostPerRequestUsd or use a "
             "cheaper model."
         )
@@ -145,10 +152,10 @@ def worst_case_per_target(
         worst = _worst_case(prices, price, max_tokens)
         if worst > policy.max_cost_per_request_usd:
             raise RoutingPolicyError(
-                f"target '{target.name}' ({target.model}): worst case ${worst.normalize()} per "
+                f"target '{target.name}' ({target.model}): worst case {usd(worst)} per "
                 f"request ({prices.assumed_prompt_tokens} prompt + {max_tokens} output tokens, "
                 f"prices v{prices.version}) exceeds the ceiling "
-                f"${policy.max_cost_per_request_usd}; lower its maxTokens or raise "
+                f"{usd(policy.max_cost_per_request_usd)}; lower its maxTokens or raise "
                 "maxCostPerRequestUsd."
             )
         costs.append(
@@ -271,8 +278,6 @@ def _explain(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         return f"{error.message}; allowed keys: {allowed}"
-    if error.validator == "if":
-        return "a conditional strategy needs 'conditions' and 'default'"
     return error.message
 
 

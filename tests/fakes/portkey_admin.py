@@ -136,7 +136,11 @@ class FakePortkeyAdmin:
         body = json.loads(raw) if raw else None
         self.requests.append(
             RecordedRequest(
-                method, path, parse_qs(url.query), body, {k.lower(): v for k, v in handler.headers.items()}
+                method,
+                path,
+                parse_qs(url.query),
+                body,
+                {k.lower(): v for k, v in handler.headers.items()},
             )
         )
         if handler.headers.get("x-portkey-api-key") != self.api_key:
@@ -145,7 +149,9 @@ class FakePortkeyAdmin:
         if fault is not None and fault.kind == "status":
             headers = {"Retry-After": "0"} if fault.status == 429 else {}
             code = _ERRORS.get(fault.status, "AB04")
-            return self._send(handler, fault.status, {"errorCode": code, "message": "injected"}, headers)
+            return self._send(
+                handler, fault.status, {"errorCode": code, "message": "injected"}, headers
+            )
         with self._lock:
             status, payload = self._route(method, path, parse_qs(url.query), body, fault)
         if fault is not None and fault.kind == "drop":
@@ -200,11 +206,15 @@ class FakePortkeyAdmin:
             return self._error(404, f"config {slug} not found")
         if method == "GET":
             out = dict(config)
-            out["config"] = json.dumps(config["config"]) if self.config_as_string else config["config"]
+            out["config"] = (
+                json.dumps(config["config"]) if self.config_as_string else config["config"]
+            )
             return 200, out
         if method == "PUT":
             previous = config["version_id"]
-            config.update(name=body["name"], config=body["config"], status=body.get("status", "active"))
+            config.update(
+                name=body["name"], config=body["config"], status=body.get("status", "active")
+            )
             config["version_id"] = str(uuid.uuid4())
             config["last_updated_at"] = "2026-01-02T00:00:00.000Z"
             stale = fault is not None and fault.kind == "stale"
@@ -243,7 +253,11 @@ class FakePortkeyAdmin:
             items = list(self.policies.values())
             return 200, {"object": "list", "total": len(items), "data": items}
         if not rest and method == "POST":
-            missing = [k for k in ("conditions", "group_by", "type", "credit_limit") if k not in (body or {})]
+            missing = [
+                k
+                for k in ("conditions", "group_by", "type", "credit_limit")
+                if k not in (body or {})
+            ]
             if missing:
                 return self._error(400, f"missing {missing}")
             policy_id = str(uuid.uuid4())

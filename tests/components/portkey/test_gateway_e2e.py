@@ -55,8 +55,14 @@ def gateway() -> Iterator[str]:
         pytest.skip(f"{GATEWAY_ENTRY.relative_to(REPO)} missing; run `npm ci` in {REPO}")
     port = _free_port()
     process = subprocess.Popen(
-        [node, "--import", str(LOOPBACK_PRELOAD), str(GATEWAY_ENTRY), f"--port={port}",
-         "--headless"],
+        [
+            node,
+            "--import",
+            str(LOOPBACK_PRELOAD),
+            str(GATEWAY_ENTRY),
+            f"--port={port}",
+            "--headless",
+        ],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

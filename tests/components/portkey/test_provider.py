@@ -35,7 +35,11 @@ def _props(**overrides):
 def test_create_posts_once_then_reads_back(admin: FakePortkeyAdmin) -> None:
     result = _provider().create(_props())
 
-    assert admin.calls() == [("GET", "/configs"), ("POST", "/configs"), ("GET", f"/configs/{result.id}")]
+    assert admin.calls() == [
+        ("GET", "/configs"),
+        ("POST", "/configs"),
+        ("GET", f"/configs/{result.id}"),
+    ]
     assert len(admin.configs) == 1
     assert result.outs["slug"] == result.id and result.outs["status"] == "active"
     assert result.outs["version_id"] == admin.configs[result.id]["version_id"]
@@ -154,7 +158,9 @@ def test_read_reports_live_drift(admin: FakePortkeyAdmin) -> None:
 
 
 @pytest.mark.parametrize("out_of_band", ["404", "403 AB03"])
-def test_read_of_a_deleted_config_returns_empty_id(admin: FakePortkeyAdmin, out_of_band: str) -> None:
+def test_read_of_a_deleted_config_returns_empty_id(
+    admin: FakePortkeyAdmin, out_of_band: str
+) -> None:
     created = _provider().create(_props())
     if out_of_band == "404":
         del admin.configs[created.id]
@@ -195,8 +201,11 @@ def test_duplicate_names_refuse_to_adopt(admin: FakePortkeyAdmin) -> None:
 def test_check_rejects_non_object_config() -> None:
     result = _provider().check({}, _props(config="[1, 2]"))
     assert [f.property for f in result.failures] == ["config"]
-    assert _provider().check({}, _props(config="{oops")).failures[0].reason.startswith(
-        "config is not valid JSON"
+    assert (
+        _provider()
+        .check({}, _props(config="{oops"))
+        .failures[0]
+        .reason.startswith("config is not valid JSON")
     )
 
 
@@ -296,7 +305,9 @@ def test_policy_create_update_read_delete(admin: FakePortkeyAdmin) -> None:
 
     admin.reset_log()
     read = _policy_provider().read(created.id, news)
-    assert read.id == created.id and admin.calls() == [("GET", f"/policies/usage-limits/{created.id}")]
+    assert read.id == created.id and admin.calls() == [
+        ("GET", f"/policies/usage-limits/{created.id}")
+    ]
     assert _policy_provider().diff(created.id, read.outs, news).changes is False
 
     admin.delete_out_of_band(created.id)

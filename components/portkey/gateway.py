@@ -1,0 +1,75 @@
+"""`sophia:portkey:Gateway`: the stack's routing policy as a saved Portkey config (+ usage limit).
+
+The config JSON is built and checked (cost ceiling, JSON schema) while the program runs, so a bad
+policy fails `pulumi preview` before anything is registered. The API deployment sends
+`config_slug` as `x-portkey-config`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.portkey.provider import GatewayConfig, UsageLimitsPolicy
+from components.portkey.routing import PriceTable, build_config, canonical_json
+from components.settings.portkey import PortkeySettings
+
+
+@dataclass(frozen=True)
+class GatewayArgs:
+    settings: PortkeySettings
+    """The stack's routing policy (`sophia-infra:portkey`)."""
+    prices: PriceTable | None = None
+    """Price table for the ceiling check; default: components/portkey/prices.yaml."""
+
+
+class Gateway(pulumi.ComponentResource):
+    config_slug: pulumi.Output[str]
+    """Slug of the saved config: the value of the `x-portkey-config` header."""
+    config_version: pulumi.Output[str]
+    """Portkey version_id of the config; changes on every update (release record)."""
+    config_json: pulumi.Output[str]
+    """The canonical config JSON that was saved."""
+
+    def __init__(
+        self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("sophia:portkey:Gateway", name, None, opts)
+        settings = args.settings
+        config_json = canonical_json(build_config(settings, args.prices))
+
+        config = GatewayConfig(
+            f"{name}-config",
+            name=settings.config_name,
+            config=config_json,
+            workspace_id=settings.workspace_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        limit = settings.usage_limit
+        if limit is not None:
+            UsageLimitsPolicy(
+                f"{name}-usage-limits",
+                name=limit.name,
+                conditions=[{"key": c.key, "value": c.value} for c in limit.conditions],
+                group_by=[{"key": key} for key in limit.group_by],
+                credit_limit=float(limit.monthly_credit_limit_usd),
+                alert_threshold=(
+                    float(limit.alert_threshold_usd) if limit.alert_threshold_usd else None
+                ),
+                type="cost",
+                periodic_reset="monthly",
+                workspace_id=settings.workspace_id,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+        self.config_slug = config.slug
+        self.config_version = config.version_id
+        self.config_json = pulumi.Output.from_input(config_json)
+        self.register_outputs(
+            {
+                "config_slug": self.config_slug,
+                "config_version": self.config_version,
+                "config_json": self.config_json,
+            }
+        )

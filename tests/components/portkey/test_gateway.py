@@ -1,0 +1,91 @@
+"""The Gateway component under Pulumi mocks: what it registers, with which inputs and outputs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+import yaml
+
+from components.settings.portkey import PortkeySettings
+
+POLICIES = yaml.safe_load(Path(__file__).with_name("stack_policies.yaml").read_text())
+
+
+class Mocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.registered: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.typ.startswith("pulumi-python:dynamic/"):
+            self.registered.append(args)
+        state = dict(args.inputs)
+        if args.typ.endswith(":GatewayConfig"):
+            state |= {"slug": "pc-sophia-abc123", "version_id": "v-1", "status": "active"}
+            return "pc-sophia-abc123", state
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+@pytest.fixture(autouse=True)
+def _event_loop():
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    loop.close()
+
+
+@pytest.fixture
+def mocks() -> Mocks:
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="sophia-infra", stack="prod", preview=False)
+    return mocks
+
+
+def _settings(stack: str) -> PortkeySettings:
+    return PortkeySettings.model_validate(POLICIES[stack]["sophia-infra:portkey"])
+
+
+@pulumi.runtime.test
+def test_prod_gateway_registers_config_and_usage_limits(mocks: Mocks):
+    from components.portkey.gateway import Gateway, GatewayArgs
+
+    gateway = Gateway("llm", GatewayArgs(settings=_settings("prod")))
+
+    def check(values):
+        slug, version, config_json = values
+        assert (slug, version) == ("pc-sophia-abc123", "v-1")
+        types = {args.name: args.typ for args in mocks.registered}
+        assert types == {
+            "llm-config": "pulumi-python:dynamic/portkey:GatewayConfig",
+            "llm-usage-limits": "pulumi-python:dynamic/portkey:UsageLimitsPolicy",
+        }
+        [config] = [a for a in mocks.registered if a.name == "llm-config"]
+        assert config.inputs["name"] == "sophia-prod-routing"
+        assert json.loads(config.inputs["config"]) == json.loads(config_json)
+        assert json.loads(config_json)["strategy"]["mode"] == "conditional"
+        [policy] = [a for a in mocks.registered if a.name == "llm-usage-limits"]
+        assert policy.inputs["credit_limit"] == 9300.0
+        assert policy.inputs["alert_threshold"] == 7440.0
+        assert policy.inputs["group_by"] == [{"key": "metadata.environment"}]
+
+    return pulumi.Output.all(
+        gateway.config_slug, gateway.config_version, gateway.config_json
+    ).apply(check)
+
+
+@pulumi.runtime.test
+def test_dev_gateway_has_no_usage_limits(mocks: Mocks):
+    from components.portkey.gateway import Gateway, GatewayArgs
+
+    gateway = Gateway("llm", GatewayArgs(settings=_settings("dev")))
+
+    def check(_):
+        assert [a.name for a in mocks.registered] == ["llm-config"]
+
+    return gateway.config_slug.apply(check)

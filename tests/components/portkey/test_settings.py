@@ -1,0 +1,117 @@
+"""`sophia-infra:portkey` validation: each bad value gets a message saying what is allowed.
+
+(Lives here rather than tests/components/settings/ because that folder belongs to the settings
+owner; move it when the lead folds settings tests together.)
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from components.settings.portkey import PortkeySettings
+
+POLICIES = yaml.safe_load(Path(__file__).with_name("stack_policies.yaml").read_text())
+
+
+def _raw() -> dict[str, Any]:
+    return copy.deepcopy(POLICIES["prod"]["sophia-infra:portkey"])
+
+
+def _error(raw: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as caught:
+        PortkeySettings.model_validate(raw)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("stack", sorted(POLICIES))
+def test_stack_policies_validate(stack: str) -> None:
+    settings = PortkeySettings.model_validate(POLICIES[stack]["sophia-infra:portkey"])
+    assert settings.admin_base_url == "https://api.portkey.ai/v1"
+    assert settings.fallback.order[0] in {t.name for t in settings.targets}
+
+
+def test_camel_and_snake_keys_both_work_and_settings_are_frozen() -> None:
+    settings = PortkeySettings.model_validate(_raw())
+    assert settings.max_cost_per_request_usd == Decimal("0.10")
+    assert settings.usage_limit is not None
+    assert settings.usage_limit.monthly_credit_limit_usd == 9300
+    by_name = PortkeySettings(**settings.model_dump())
+    assert by_name == settings
+    with pytest.raises(ValidationError):
+        settings.config_name = "x"  # type: ignore[misc]
+
+
+def _set(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    node = raw
+    *parents, last = path.split(".")
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node.setdefault(part, {})
+    node[int(last) if last.isdigit() else last] = value
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        ("retry.attempts", 6, "allowed: 0..5 (Portkey's maximum is 5)"),
+        (
+            "retry.onStatusCodes",
+            [200],
+            "status codes [200] are not errors; allowed: HTTP codes 400..599",
+        ),
+        ("fallback.onStatusCodes", [], "needs at least one status code (400..599)"),
+        (
+            "fallback.order",
+            ["gpt-4-turbo", "gpt-5"],
+            "fallback.order: unknown target(s) ['gpt-5']; allowed:",
+        ),
+        ("fallback.order", ["gpt-4-turbo", "gpt-4-turbo"], "a target may appear only once"),
+        ("budget.target", "nope", "budget.target: unknown target 'nope'; allowed:"),
+        ("cache", {"mode": "simple", "maxAge": 59}, "allowed: 60..7776000 seconds"),
+        ("cache", {"mode": "fuzzy"}, "Input should be 'simple' or 'semantic'"),
+        ("maxCostPerRequestUsd", 0, "allowed: more than 0 and at most 10 (USD per request)"),
+        ("requestTimeoutMs", 10, "allowed: 1000..600000 milliseconds"),
+        ("targets.0.provider", "openai-prod", "must be a Portkey provider slug: '@' then"),
+        ("targets.0.model", "@openai-prod/gpt-4-turbo", "must be a bare model id"),
+        ("targets.0.name", "GPT 4", "allowed: lower-case letters, digits and '-'"),
+        ("targets.0.weight", -1, "allowed: a number >= 0"),
+        ("targets.0.maxTokens", 0, "allowed: a whole number of tokens >= 1"),
+        ("usageLimit.monthlyCreditLimitUsd", 0.5, "allowed: at least 1 (USD"),
+        ("usageLimit.alertThresholdUsd", 9300, "must be > 0 and below monthlyCreditLimitUsd 9300"),
+        ("usageLimit.groupBy", ["team"], "'team' is not allowed; allowed: api_key, workspace_id"),
+        (
+            "usageLimit.conditions",
+            [{"key": "user", "value": "x"}],
+            "allowed: api_key, workspace_id",
+        ),
+        (
+            "adminBaseUrl",
+            "api.portkey.ai",
+            "must be an http(s) URL such as https://api.portkey.ai/v1",
+        ),
+        ("configName", "", "allowed: 1..100 letters, digits"),
+        ("budget.metadataKey", "a b", "allowed: 1..64 letters, digits"),
+        ("tier", "gold", "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_values_say_what_is_allowed(path: str, value: Any, expected: str) -> None:
+    assert expected in _error(_set(_raw(), path, value))
+
+
+def test_duplicate_target_names_are_named() -> None:
+    raw = _raw()
+    raw["targets"][1]["name"] = "gpt-4-turbo"
+    assert "targets: names must be unique; repeated: ['gpt-4-turbo']" in _error(raw)
+
+
+def test_missing_ceiling_is_required() -> None:
+    raw = _raw()
+    del raw["maxCostPerRequestUsd"]
+    assert "maxCostPerRequestUsd\n  Field required" in _error(raw)
