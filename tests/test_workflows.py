@@ -1,0 +1,141 @@
+"""Offline checks of every GitHub Actions workflow in .github/workflows/.
+
+- the workflow JSON schema (check-jsonschema's vendored `github-workflows` schema);
+- zizmor in offline mode, which must report no findings;
+- the house rules zizmor does not enforce by default: actions pinned by full commit SHA with
+  the version tag in a comment, `persist-credentials: false` on every checkout, top-level
+  permissions empty or read-only, and no `${{ }}` expressions inside `run:` scripts (pass
+  values through `env:`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS_DIR = REPO_ROOT / ".github" / "workflows"
+WORKFLOWS = sorted([*WORKFLOWS_DIR.glob("*.yml"), *WORKFLOWS_DIR.glob("*.yaml")])
+PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)\s*(#.*)?$")
+TIMEOUT_SECONDS = 120
+
+
+def _tool(name: str) -> str:
+    """The pinned tool from this venv (requirements-dev.txt), else one on PATH."""
+    candidate = Path(sys.executable).parent / name
+    found = str(candidate) if candidate.exists() else shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed; run `make venv` (pinned in requirements-dev.txt)")
+    return found
+
+
+def _load(path: Path) -> dict[str, Any]:
+    # PyYAML reads the bare key `on` as True; normalise it back.
+    data = yaml.safe_load(path.read_text())
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def _steps(workflow: dict[str, Any]):
+    for job_id, job in (workflow.get("jobs") or {}).items():
+        for step in job.get("steps") or []:
+            yield job_id, step
+
+
+def test_there_are_workflows() -> None:
+    names = {p.name for p in WORKFLOWS}
+    assert {"drift.yml", "release.yml"} <= names
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_matches_the_github_schema(path: Path) -> None:
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_reports_no_findings() -> None:
+    result = subprocess.run(
+        [
+            _tool("zizmor"),
+            "--offline",
+            "--no-progress",
+            "--format",
+            "json",
+            str(WORKFLOWS_DIR),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+        cwd=REPO_ROOT,
+    )
+    findings = json.loads(result.stdout or "[]")
+    if findings:  # show them the way a person reads them
+        plain = subprocess.run(
+            [_tool("zizmor"), "--offline", "--no-progress", "--color", "never", str(WORKFLOWS_DIR)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+            cwd=REPO_ROOT,
+        )
+        pytest.fail(f"zizmor found {len(findings)} problem(s):\n{plain.stdout}")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_actions_are_pinned_by_commit_sha_with_a_version_comment(path: Path) -> None:
+    for line in path.read_text().splitlines():
+        match = USES_LINE.match(line)
+        if not match or match.group(1).startswith(("./", "docker://")):
+            continue
+        ref, comment = match.group(1), match.group(2) or ""
+        assert PINNED_USES.match(ref), f"{path.name}: {ref} is not pinned to a full commit SHA"
+        assert re.search(r"#\s*v\d", comment), f"{path.name}: {ref} has no '# vX.Y.Z' comment"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_checkouts_do_not_persist_credentials(path: Path) -> None:
+    for job_id, step in _steps(_load(path)):
+        if str(step.get("uses", "")).startswith("actions/checkout@"):
+            assert (step.get("with") or {}).get("persist-credentials") is False, (
+                f"{path.name} job {job_id}: checkout without persist-credentials: false"
+            )
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_top_level_permissions_are_empty_or_read_only(path: Path) -> None:
+    workflow = _load(path)
+    assert "permissions" in workflow, f"{path.name}: no top-level permissions"
+    permissions = workflow["permissions"]
+    if isinstance(permissions, str):
+        assert permissions == "read-all", f"{path.name}: top-level permissions {permissions}"
+    else:
+        writable = {k: v for k, v in (permissions or {}).items() if v != "read" and v != "none"}
+        assert not writable, f"{path.name}: top-level permissions grant {writable}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_expressions_inside_run_scripts(path: Path) -> None:
+    for job_id, step in _steps(_load(path)):
+        script = step.get("run")
+        if script is not None:
+            assert "${{" not in script, (
+                f"{path.name} job {job_id} step {step.get('name', '?')!r}: pass values via env:"
+            )
