@@ -171,14 +171,14 @@ def test_read_of_a_deleted_config_returns_empty_id(
     _provider().delete(created.id, created.outs)  # deleting what is gone is not an error
 
 
-def test_other_403_is_an_error_with_code_and_message(admin: FakePortkeyAdmin) -> None:
-    admin.fail_next("GET", "/configs/pc-x", 403)
+def test_only_404_and_403_ab03_count_as_gone(admin: FakePortkeyAdmin) -> None:
     admin.fail_next("GET", "/configs/pc-y", 401)
 
-    with pytest.raises(PortkeyApiError, match="HTTP 401 AB05"):
+    with pytest.raises(PortkeyApiError, match="HTTP 401 AB05: injected"):
         _provider().read("pc-y", _props())
-    # 403 with AB03 is "gone"; keep read honest for other codes, e.g. 401.
-    assert _provider().read("pc-x", _props()).id == ""
+    assert PortkeyApiError("GET", "/configs/x", 403, "AB03", "gone").is_gone
+    assert PortkeyApiError("GET", "/configs/x", 404, "AB08", "gone").is_gone
+    assert not PortkeyApiError("GET", "/configs/x", 403, "", "forbidden").is_gone
 
 
 def test_delete_round_trip(admin: FakePortkeyAdmin) -> None:
