@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import threading
@@ -357,10 +358,8 @@ class EstuaryClient:
     @staticmethod
     def _error(method: str, path: str, response: requests.Response) -> EstuaryApiError:
         body: Any = None
-        try:
+        with contextlib.suppress(ValueError):
             body = response.json()
-        except ValueError:
-            pass
         if not isinstance(body, dict):
             body = {}
 

@@ -114,7 +114,12 @@ SOURCES: dict[str, SourceKind] = {
         (
             Stream("commits", {"stream": "commits", "syncMode": "incremental"}, ("/sha",)),
             *_streams(
-                "stream", "pull_requests", "issues", "discussions", "releases", "workflows",
+                "stream",
+                "pull_requests",
+                "issues",
+                "discussions",
+                "releases",
+                "workflows",
                 extra={"syncMode": "incremental"},
             ),
         ),
@@ -311,12 +316,23 @@ class Pipeline(pulumi.ComponentResource):
                 )
             )
         endpoint = pulumi.Output.all(
-            args.snowflake_host, args.database, args.schema, args.warehouse, args.role,
-            args.loader_user, pulumi.Output.secret(args.loader_private_key),
+            args.snowflake_host,
+            args.database,
+            args.schema,
+            args.warehouse,
+            args.role,
+            args.loader_user,
+            pulumi.Output.secret(args.loader_private_key),
         ).apply(
             lambda v: snowflake_config(
-                settings, host=v[0], database=v[1], schema=v[2], warehouse=v[3], role=v[4],
-                user=v[5], private_key=v[6],
+                settings,
+                host=v[0],
+                database=v[1],
+                schema=v[2],
+                warehouse=v[3],
+                role=v[4],
+                user=v[5],
+                private_key=v[6],
             )
         )
         materialization = Materialization(

@@ -590,9 +590,9 @@ class _TaskProvider(ResourceProvider):
         old_view = {k: olds.get(k) for k in self.declared_keys}
         new_view = {k: news.get(k) for k in self.declared_keys}
         for key in self.declared_keys:
-            if has_unknown(new_view[key]):
-                changes.append(key)
-            elif self._comparable(key, old_view[key]) != self._comparable(key, new_view[key]):
+            if has_unknown(new_view[key]) or self._comparable(
+                key, old_view[key]
+            ) != self._comparable(key, new_view[key]):
                 changes.append(key)
         config = news.get("endpointConfig")
         salt = olds.get("configHashSalt")
@@ -664,16 +664,17 @@ class CaptureProvider(_TaskProvider):
             except ValueError:
                 fail("interval", f"{interval!r} is not a duration such as '30s', '5m' or '1h'")
         auto = news.get("autoDiscover")
-        if auto is not None and not has_unknown(auto):
-            if not isinstance(auto, Mapping) or not set(auto) <= {
-                "addNewBindings",
-                "evolveIncompatibleCollections",
-            }:
-                fail(
-                    "autoDiscover",
-                    "must be an object with only addNewBindings and "
-                    "evolveIncompatibleCollections (booleans)",
-                )
+        allowed = {"addNewBindings", "evolveIncompatibleCollections"}
+        if (
+            auto is not None
+            and not has_unknown(auto)
+            and (not isinstance(auto, Mapping) or not set(auto) <= allowed)
+        ):
+            fail(
+                "autoDiscover",
+                "must be an object with only addNewBindings and "
+                "evolveIncompatibleCollections (booleans)",
+            )
         collections = news.get("collections") or {}
         if has_unknown(collections):
             return

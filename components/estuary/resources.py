@@ -169,6 +169,4 @@ class Materialization(pulumi.dynamic.Resource, module="estuary", name="Materiali
         props = materialization_props(catalog_name, spec)
         props["endpointConfig"] = pulumi.Output.secret(spec.endpoint_config)
         props.update(dict.fromkeys(_COMPUTED))
-        super().__init__(
-            provider or MaterializationProvider(), resource_name, props, _opts(opts)
-        )
+        super().__init__(provider or MaterializationProvider(), resource_name, props, _opts(opts))

@@ -55,8 +55,10 @@ class Recorded:
 
     @property
     def is_write(self) -> bool:
-        return self.method != "GET" and self.table not in ("generate_access_token",
-                                                            "encrypt-config")
+        return self.method != "GET" and self.table not in (
+            "generate_access_token",
+            "encrypt-config",
+        )
 
 
 @dataclass
@@ -90,10 +92,10 @@ CONNECTOR_SCHEMAS: dict[str, dict[str, Any]] = {
             "credentials": {
                 "type": "object",
                 "oneOf": [
-                    _schema({"option_title": {"type": "string"},
-                             "personal_access_token": SECRET_STR}),
-                    _schema({"option_title": {"type": "string"},
-                             "access_token": SECRET_STR}),
+                    _schema(
+                        {"option_title": {"type": "string"}, "personal_access_token": SECRET_STR}
+                    ),
+                    _schema({"option_title": {"type": "string"}, "access_token": SECRET_STR}),
                 ],
             },
             "repository": {"type": "string"},
@@ -101,37 +103,68 @@ CONNECTOR_SCHEMAS: dict[str, dict[str, Any]] = {
         }
     ),
     "ghcr.io/estuary/source-hubspot-native": _schema(
-        {"credentials": _schema({"credentials_title": {"type": "string"},
-                                 "access_token": SECRET_STR})}
+        {
+            "credentials": _schema(
+                {"credentials_title": {"type": "string"}, "access_token": SECRET_STR}
+            )
+        }
     ),
     "ghcr.io/estuary/source-slack": _schema(
-        {"credentials": _schema({"option_title": {"type": "string"},
-                                 "api_token": SECRET_STR}),
-         "start_date": {"type": "string"}, "join_channels": {"type": "boolean"}}
+        {
+            "credentials": _schema({"option_title": {"type": "string"}, "api_token": SECRET_STR}),
+            "start_date": {"type": "string"},
+            "join_channels": {"type": "boolean"},
+        }
     ),
     "ghcr.io/estuary/source-intercom-native": _schema(
-        {"credentials": _schema({"credentials_title": {"type": "string"},
-                                 "access_token": SECRET_STR})}
+        {
+            "credentials": _schema(
+                {"credentials_title": {"type": "string"}, "access_token": SECRET_STR}
+            )
+        }
     ),
     "ghcr.io/estuary/source-gong": _schema(
-        {"credentials": _schema({"access_key": SECRET_STR, "access_key_secret": SECRET_STR}),
-         "region": {"type": "string"}, "start_date": {"type": "string"}}
+        {
+            "credentials": _schema({"access_key": SECRET_STR, "access_key_secret": SECRET_STR}),
+            "region": {"type": "string"},
+            "start_date": {"type": "string"},
+        }
     ),
     "ghcr.io/estuary/source-http-ingest": _schema(
-        {"paths": {"type": "array"}, "require_auth_token": SECRET_STR,
-         "allowedCorsOrigins": {"type": "array"}}
+        {
+            "paths": {"type": "array"},
+            "require_auth_token": SECRET_STR,
+            "allowedCorsOrigins": {"type": "array"},
+        }
     ),
     "ghcr.io/estuary/materialize-snowflake": _schema(
-        {"host": {"type": "string"}, "database": {"type": "string"},
-         "schema": {"type": "string"}, "warehouse": {"type": "string"},
-         "role": {"type": "string"},
-         "credentials": {"type": "object", "oneOf": [
-             _schema({"auth_type": {"type": "string"}, "user": {"type": "string"},
-                      "private_key": SECRET_STR}),
-             _schema({"auth_type": {"type": "string"}, "user": {"type": "string"},
-                      "password": SECRET_STR}),
-         ]},
-         "syncSchedule": _schema({"syncFrequency": {"type": "string"}})}
+        {
+            "host": {"type": "string"},
+            "database": {"type": "string"},
+            "schema": {"type": "string"},
+            "warehouse": {"type": "string"},
+            "role": {"type": "string"},
+            "credentials": {
+                "type": "object",
+                "oneOf": [
+                    _schema(
+                        {
+                            "auth_type": {"type": "string"},
+                            "user": {"type": "string"},
+                            "private_key": SECRET_STR,
+                        }
+                    ),
+                    _schema(
+                        {
+                            "auth_type": {"type": "string"},
+                            "user": {"type": "string"},
+                            "password": SECRET_STR,
+                        }
+                    ),
+                ],
+            },
+            "syncSchedule": _schema({"syncFrequency": {"type": "string"}}),
+        }
     ),
 }
 CONNECTOR_TAGS = {image: (":v1",) for image in CONNECTOR_SCHEMAS} | {
@@ -162,8 +195,10 @@ def _encrypt(config: Any, schema: dict[str, Any], found: list[int]) -> Any:
         if key in secret:
             found.append(1)
             noise = base64.b64encode(random.randbytes(24)).decode()
-            out[f"{key}_sops"] = f"ENC[AES256_GCM,data:{noise},iv:{random.randbytes(6).hex()}," \
-                                 f"tag:{random.randbytes(8).hex()},type:str]"
+            out[f"{key}_sops"] = (
+                f"ENC[AES256_GCM,data:{noise},iv:{random.randbytes(6).hex()},"
+                f"tag:{random.randbytes(8).hex()},type:str]"
+            )
         elif key in nested:
             out[key] = _encrypt(value, nested[key], found)
         else:
@@ -176,8 +211,12 @@ def encrypt_config(config: Any, schema: dict[str, Any]) -> dict[str, Any]:
     doc = _encrypt(config, schema, found)
     doc["sops"] = {
         "kms": None,
-        "gcp_kms": [{"resource_id": "projects/fake/keys/config-encryption",
-                     "enc": base64.b64encode(random.randbytes(32)).decode()}],
+        "gcp_kms": [
+            {
+                "resource_id": "projects/fake/keys/config-encryption",
+                "enc": base64.b64encode(random.randbytes(32)).decode(),
+            }
+        ],
         "lastmodified": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "mac": f"ENC[AES256_GCM,data:{random.randbytes(16).hex()},type:str]",
         "encrypted_suffix": "_sops",
@@ -193,8 +232,9 @@ def _is_encrypted(config: Any) -> bool:
 class ControlPlaneState:
     """Tables and levers. All access goes through `lock`."""
 
-    def __init__(self, *, queued_polls: int = 1, access_ttl: float = 3600.0,
-                 single_use_refresh: bool = False) -> None:
+    def __init__(
+        self, *, queued_polls: int = 1, access_ttl: float = 3600.0, single_use_refresh: bool = False
+    ) -> None:
         self.lock = threading.RLock()
         self.queued_polls = queued_polls
         self.access_ttl = access_ttl
@@ -225,10 +265,15 @@ class ControlPlaneState:
     def issue_access_token(self) -> str:
         exp = time.time() + self.access_ttl
         header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').decode().rstrip("=")
-        payload = base64.urlsafe_b64encode(
-            json.dumps({"exp": exp, "role": "authenticated",
-                        "n": random.randbytes(4).hex()}).encode()
-        ).decode().rstrip("=")
+        payload = (
+            base64.urlsafe_b64encode(
+                json.dumps(
+                    {"exp": exp, "role": "authenticated", "n": random.randbytes(4).hex()}
+                ).encode()
+            )
+            .decode()
+            .rstrip("=")
+        )
         token = f"{header}.{payload}.{random.randbytes(8).hex()}"
         self.access_tokens[token] = exp
         return token
@@ -240,11 +285,16 @@ class ControlPlaneState:
             self.faults.append(fault)
         return fault
 
-    def fail_next_publication(self, status_type: str = "buildFailed",
-                              errors: list[dict[str, Any]] | None = None) -> None:
+    def fail_next_publication(
+        self, status_type: str = "buildFailed", errors: list[dict[str, Any]] | None = None
+    ) -> None:
         with self.lock:
-            self.forced_results.append((status_type, errors or [
-                {"scope": "flow://fake/build", "detail": f"injected {status_type}"}]))
+            self.forced_results.append(
+                (
+                    status_type,
+                    errors or [{"scope": "flow://fake/build", "detail": f"injected {status_type}"}],
+                )
+            )
 
     def _commit(self, name: str, spec: Any, spec_type: str | None) -> str:
         pub_id = self.new_id()
@@ -272,8 +322,12 @@ class ControlPlaneState:
             self._commit(name, None, None)
             self.live[name]["spec_type"] = None
 
-    def auto_discover(self, capture: str, binding: dict[str, Any],
-                      collection: tuple[str, dict[str, Any]] | None = None) -> str:
+    def auto_discover(
+        self,
+        capture: str,
+        binding: dict[str, Any],
+        collection: tuple[str, dict[str, Any]] | None = None,
+    ) -> str:
         """A background discovery adds a binding (and its collection)."""
         with self.lock:
             if collection:
@@ -287,13 +341,19 @@ class ControlPlaneState:
 
     def live_names(self, spec_type: str | None = None) -> list[str]:
         with self.lock:
-            return sorted(n for n, r in self.live.items() if r["spec"] is not None
-                          and (spec_type is None or r["spec_type"] == spec_type))
+            return sorted(
+                n
+                for n, r in self.live.items()
+                if r["spec"] is not None and (spec_type is None or r["spec_type"] == spec_type)
+            )
 
     def calls(self, method: str | None = None, table: str | None = None) -> list[Recorded]:
         with self.lock:
-            return [r for r in self.requests if (method is None or r.method == method)
-                    and (table is None or r.table == table)]
+            return [
+                r
+                for r in self.requests
+                if (method is None or r.method == method) and (table is None or r.table == table)
+            ]
 
     def reset_requests(self) -> None:
         with self.lock:
@@ -309,11 +369,16 @@ class ControlPlaneState:
             expect = row.get("expect_pub_id")
             live = self.live.get(row["catalog_name"])
             actual = live["last_pub_id"] if live and live["spec"] is not None else None
-            if expect == ZERO_ID and actual is not None or (
+            if (expect == ZERO_ID and actual is not None) or (
                 expect not in (None, ZERO_ID) and expect != actual
             ):
-                failures.append({"catalog_name": row["catalog_name"], "expected": expect,
-                                 "actual": actual or ZERO_ID})
+                failures.append(
+                    {
+                        "catalog_name": row["catalog_name"],
+                        "expected": expect,
+                        "actual": actual or ZERO_ID,
+                    }
+                )
         if failures:
             return {"type": "expectPubIdMismatch", "failures": failures}
         if self.forced_results:
@@ -358,8 +423,9 @@ class ControlPlaneState:
                 ref = "target" if row["spec_type"] == "capture" else "source"
                 for b in spec.get("bindings", []):
                     if b.get(ref) not in exists:
-                        errors.append({"scope": scope,
-                                       "detail": f"collection {b.get(ref)} does not exist"})
+                        errors.append(
+                            {"scope": scope, "detail": f"collection {b.get(ref)} does not exist"}
+                        )
             if row["spec_type"] == "collection" and not spec.get("key"):
                 errors.append({"scope": scope, "detail": "collection has no key"})
         return errors
@@ -378,8 +444,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         return json.loads(raw) if raw else None
 
-    def _answer(self, status: int, payload: Any = None, headers: dict[str, str] | None = None
-                ) -> None:
+    def _answer(
+        self, status: int, payload: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         data = b"" if payload is None else json.dumps(payload).encode()
         try:
             self.send_response(status)
@@ -399,15 +466,24 @@ class _Handler(BaseHTTPRequestHandler):
         record = Recorded(self.command, url.path, url.query, body)
         with state.lock:
             state.requests.append(record)
-            fault = next((f for f in state.faults if f.times > 0 and f.method == self.command
-                          and url.path.endswith(f.path_suffix)), None)
+            fault = next(
+                (
+                    f
+                    for f in state.faults
+                    if f.times > 0 and f.method == self.command and url.path.endswith(f.path_suffix)
+                ),
+                None,
+            )
             if fault:
                 fault.times -= 1
         if fault and fault.kind == "status":
             record.status = fault.status
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            self._answer(fault.status, {"code": None, "message": "injected fault",
-                                        "details": None, "hint": None}, headers)
+            self._answer(
+                fault.status,
+                {"code": None, "message": "injected fault", "details": None, "hint": None},
+                headers,
+            )
             return
         if fault and fault.kind == "drop":
             self.close_connection = True
@@ -426,8 +502,9 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_DELETE = do_PATCH = _handle
 
     # ---- routing --------------------------------------------------------------------------
-    def _route(self, state: ControlPlaneState, path: str, query: dict[str, str], body: Any
-               ) -> tuple[int, Any]:
+    def _route(
+        self, state: ControlPlaneState, path: str, query: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
         if path == "/encrypt/v1/encrypt-config":
             if not isinstance(body, dict) or "config" not in body or "schema" not in body:
                 return 400, {"message": "expected {config, schema}"}
@@ -436,26 +513,37 @@ class _Handler(BaseHTTPRequestHandler):
             return 404, {"message": "not found"}
         if self.headers.get("apikey") != self.server.anon_key:
             return 401, {"code": "PGRST000", "message": "missing apikey"}
-        table = path[len("/rest/v1/"):]
+        table = path[len("/rest/v1/") :]
         if table == "rpc/generate_access_token":
             state.token_exchanges += 1
             if body != {"refresh_token_id": state.refresh_id, "secret": state.refresh_secret}:
-                return 401, {"code": "28000", "message": "invalid refresh token",
-                             "details": None, "hint": None}
+                return 401, {
+                    "code": "28000",
+                    "message": "invalid refresh token",
+                    "details": None,
+                    "hint": None,
+                }
             answer: dict[str, Any] = {"access_token": state.issue_access_token()}
             if state.single_use_refresh:
                 state.refresh_secret = "rt-secret-" + random.randbytes(8).hex()
-                answer["refresh_token"] = {"id": state.refresh_id,
-                                           "secret": state.refresh_secret}
+                answer["refresh_token"] = {"id": state.refresh_id, "secret": state.refresh_secret}
             return 200, answer
         token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
         if state.access_tokens.get(token, 0) < time.time():
-            return 401, {"code": "PGRST301", "message": "JWT expired", "details": None,
-                         "hint": None}
+            return 401, {
+                "code": "PGRST301",
+                "message": "JWT expired",
+                "details": None,
+                "hint": None,
+            }
         handler = getattr(self, f"_{self.command.lower()}_{table}", None)
         if handler is None:
-            return 404, {"code": "PGRST205", "message": f"no route {self.command} {table}",
-                         "details": None, "hint": None}
+            return 404, {
+                "code": "PGRST205",
+                "message": f"no route {self.command} {table}",
+                "details": None,
+                "hint": None,
+            }
         return handler(state, query, body)
 
     @staticmethod
@@ -467,9 +555,14 @@ class _Handler(BaseHTTPRequestHandler):
         image = self._eq(query, "connectors.image_name")
         tag = self._eq(query, "image_tag")
         if image in CONNECTOR_SCHEMAS and tag in CONNECTOR_TAGS[image]:
-            return 200, [{"id": colon_hex(hash(image + tag) & (2**63 - 1)), "image_tag": tag,
-                          "endpoint_spec_schema": CONNECTOR_SCHEMAS[image],
-                          "connectors": {"image_name": image}}]
+            return 200, [
+                {
+                    "id": colon_hex(hash(image + tag) & (2**63 - 1)),
+                    "image_tag": tag,
+                    "endpoint_spec_schema": CONNECTOR_SCHEMAS[image],
+                    "connectors": {"image_name": image},
+                }
+            ]
         return 200, []
 
     def _post_drafts(self, state, query, body):  # type: ignore[no-untyped-def]
@@ -479,9 +572,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _get_drafts(self, state, query, body):  # type: ignore[no-untyped-def]
         detail, draft_id = self._eq(query, "detail"), self._eq(query, "id")
-        return 200, [d for d in state.drafts.values()
-                     if (detail is None or d["detail"] == detail)
-                     and (draft_id is None or d["id"] == draft_id)]
+        return 200, [
+            d
+            for d in state.drafts.values()
+            if (detail is None or d["detail"] == detail)
+            and (draft_id is None or d["id"] == draft_id)
+        ]
 
     def _delete_drafts(self, state, query, body):  # type: ignore[no-untyped-def]
         draft_id = self._eq(query, "id")
@@ -493,25 +589,41 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _post_draft_specs(self, state, query, body):  # type: ignore[no-untyped-def]
         if query.get("on_conflict") != "draft_id,catalog_name":
-            return 409, {"code": "23505", "message": "duplicate key value violates unique "
-                         "constraint", "details": None, "hint": None}
+            return 409, {
+                "code": "23505",
+                "message": "duplicate key value violates unique constraint",
+                "details": None,
+                "hint": None,
+            }
         for row in body if isinstance(body, list) else [body]:
             if row["draft_id"] not in state.drafts:
-                return 409, {"code": "23503", "message": "insert or update on table "
-                             "draft_specs violates foreign key constraint",
-                             "details": f"Key (draft_id)=({row['draft_id']}) is not present",
-                             "hint": None}
+                return 409, {
+                    "code": "23503",
+                    "message": "insert or update on table "
+                    "draft_specs violates foreign key constraint",
+                    "details": f"Key (draft_id)=({row['draft_id']}) is not present",
+                    "hint": None,
+                }
             state.draft_specs[(row["draft_id"], row["catalog_name"])] = copy.deepcopy(row)
         return 201, None
 
     def _post_publications(self, state, query, body):  # type: ignore[no-untyped-def]
         draft_id = body.get("draft_id")
         if draft_id not in state.drafts:
-            return 409, {"code": "23503", "message": "draft not found", "details": None,
-                         "hint": None}
-        pub = {"id": state.new_id(), "draft_id": draft_id, "logs_token": state.new_id(),
-               "detail": body.get("detail"), "data_plane_name": body.get("data_plane_name"),
-               "polls": 0}
+            return 409, {
+                "code": "23503",
+                "message": "draft not found",
+                "details": None,
+                "hint": None,
+            }
+        pub = {
+            "id": state.new_id(),
+            "draft_id": draft_id,
+            "logs_token": state.new_id(),
+            "detail": body.get("detail"),
+            "data_plane_name": body.get("data_plane_name"),
+            "polls": 0,
+        }
         # Committed now; the job reports `queued` for the first `queued_polls` reads.
         pub["final"] = state.run_publication(draft_id)
         state.publications[pub["id"]] = pub
@@ -525,15 +637,17 @@ class _Handler(BaseHTTPRequestHandler):
                 continue
             if pub_id:
                 pub["polls"] += 1
-            status = (pub["final"] if pub["polls"] > state.queued_polls
-                      else {"type": "queued"})
+            status = pub["final"] if pub["polls"] > state.queued_polls else {"type": "queued"}
             out.append({"id": pub["id"], "job_status": status})
         return 200, out
 
     def _get_draft_errors(self, state, query, body):  # type: ignore[no-untyped-def]
         draft_id = self._eq(query, "draft_id")
-        return 200, [{"scope": e["scope"], "detail": e["detail"]}
-                     for e in state.draft_errors if e["draft_id"] == draft_id]
+        return 200, [
+            {"scope": e["scope"], "detail": e["detail"]}
+            for e in state.draft_errors
+            if e["draft_id"] == draft_id
+        ]
 
     def _get_live_specs_ext(self, state, query, body):  # type: ignore[no-untyped-def]
         names: set[str] = set()
@@ -564,8 +678,9 @@ class FakeControlPlane:
         server.state = self.state
         server.anon_key = self.anon_key
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 

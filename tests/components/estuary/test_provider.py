@@ -63,8 +63,12 @@ def test_capture_lifecycle(fake: FakeControlPlane, captures: CaptureProvider, so
     diff = captures.diff(name, read.outs, news)
     assert diff.changes is True and diff.replaces == []
     updated = captures.update(name, read.outs, news).outs
-    task_rows = [b for r in fake.state.calls("POST", "draft_specs") for b in r.body
-                 if b["catalog_name"] == name]
+    task_rows = [
+        b
+        for r in fake.state.calls("POST", "draft_specs")
+        for b in r.body
+        if b["catalog_name"] == name
+    ]
     assert task_rows[-1]["expect_pub_id"] == outs["lastPubId"]
     assert fake.state.live[name]["spec"]["interval"] == "10m"
     assert updated["lastPubId"] != outs["lastPubId"]
@@ -142,21 +146,28 @@ def test_refresh_reports_config_changed_in_ui(
     assert diff.changes is True
 
 
-def test_deleted_out_of_band_reads_as_gone(fake: FakeControlPlane, captures: CaptureProvider) -> None:
+def test_deleted_out_of_band_reads_as_gone(
+    fake: FakeControlPlane, captures: CaptureProvider
+) -> None:
     props = capture_inputs("slack")
     outs = captures.create(props).outs
     fake.state.oob_delete(props["catalogName"])
     assert captures.read(props["catalogName"], outs).id == ""
 
 
-def test_background_changes_are_not_drift(fake: FakeControlPlane, captures: CaptureProvider) -> None:
+def test_background_changes_are_not_drift(
+    fake: FakeControlPlane, captures: CaptureProvider
+) -> None:
     props = capture_inputs("github", settings=settings(addNewBindings=True))
     name = props["catalogName"]
     outs = captures.create(props).outs
-    discovered = {"resource": {"stream": "stargazers", "syncMode": "incremental"},
-                  "target": "sophia/test/github/stargazers"}
+    discovered = {
+        "resource": {"stream": "stargazers", "syncMode": "incremental"},
+        "target": "sophia/test/github/stargazers",
+    }
     fake.state.auto_discover(
-        name, discovered,
+        name,
+        discovered,
         ("sophia/test/github/stargazers", {"schema": {"type": "object"}, "key": ["/id"]}),
     )
     fake.state.touch(name)
@@ -217,8 +228,11 @@ def test_delete_after_out_of_band_change_is_a_conflict(
 
 def test_diff_forces_replacement_for_name_and_image(captures: CaptureProvider) -> None:
     props = capture_inputs("usergems")
-    olds = {**{k: v for k, v in props.items() if k != "endpointConfig"},
-            "configHash": "x", "configHashSalt": "s"}
+    olds = {
+        **{k: v for k, v in props.items() if k != "endpointConfig"},
+        "configHash": "x",
+        "configHashSalt": "s",
+    }
     renamed = captures.diff("id", olds, {**props, "catalogName": "sophia/test/other/source"})
     assert renamed.replaces == ["catalogName"] and renamed.delete_before_replace is False
     reimaged = captures.diff("id", olds, {**props, "connectorImage": "ghcr.io/estuary/source-x"})
@@ -258,7 +272,10 @@ def test_check_reports_every_problem_at_once(captures: CaptureProvider) -> None:
     }
     failures = {f.property: f.reason for f in captures.check({}, bad).failures}
     assert set(failures) >= {
-        "catalogName", "connectorImage", "interval", "bindings[1].target",
+        "catalogName",
+        "connectorImage",
+        "interval",
+        "bindings[1].target",
         "bindings[2].resource",
     }
     assert "joined by '/'" in failures["catalogName"]
