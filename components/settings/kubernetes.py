@@ -13,10 +13,9 @@ import itertools
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, Field, model_validator
 
-from components.settings._base import FrozenModel
+from components.settings._base import CamelModel
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 # Stacks whose image must be immutable: what staging tested is byte-for-byte what prod runs.
@@ -112,12 +111,6 @@ CpuQuantity = Annotated[str, AfterValidator(_check_cpu)]
 MemoryQuantity = Annotated[str, AfterValidator(_check_memory)]
 
 
-class _Settings(FrozenModel):
-    """camelCase in Pulumi.<stack>.yaml, snake_case in Python."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
 # --- release -------------------------------------------------------------------------------------
 
 
@@ -130,7 +123,7 @@ def _check_image_syntax(value: str) -> str:
     return value
 
 
-class ReleaseSettings(_Settings):
+class ReleaseSettings(CamelModel):
     """`sophia-infra:release`: what is deployed. Promotion copies this object between stacks."""
 
     api_image: Annotated[str, AfterValidator(_check_image_syntax)] = Field(
@@ -167,11 +160,11 @@ def check_image_reference(image: str, environment: str, repository: str | None =
 # --- canary --------------------------------------------------------------------------------------
 
 
-class PauseSpec(_Settings):
+class PauseSpec(CamelModel):
     duration: Duration = Field(description="Required: an open pause would hold `pulumi up`.")
 
 
-class CanaryStep(_Settings):
+class CanaryStep(CamelModel):
     """One Argo Rollouts step: exactly one of `setWeight` or `pause`."""
 
     set_weight: int | None = None
@@ -191,7 +184,7 @@ class CanaryStep(_Settings):
         return self
 
 
-class CanarySettings(_Settings):
+class CanarySettings(CamelModel):
     """`sophia-infra:kubernetes` `canary`: how a new image reaches users, when it is rolled back."""
 
     strategy: Literal["rolling", "canary"]
@@ -255,12 +248,12 @@ class CanarySettings(_Settings):
 # --- kubernetes ----------------------------------------------------------------------------------
 
 
-class ResourceQuantities(_Settings):
+class ResourceQuantities(CamelModel):
     cpu: CpuQuantity
     memory: MemoryQuantity
 
 
-class ContainerResources(_Settings):
+class ContainerResources(CamelModel):
     requests: ResourceQuantities
     limits: ResourceQuantities
 
@@ -279,7 +272,7 @@ class ContainerResources(_Settings):
         return self
 
 
-class AutoscalingSettings(_Settings):
+class AutoscalingSettings(CamelModel):
     min_replicas: int = Field(ge=1, description="Floor; sized in docs/kubernetes.md.")
     max_replicas: int = Field(ge=1)
     target_cpu_utilization: int = Field(ge=10, le=95, description="Percent of the CPU request.")
@@ -294,7 +287,7 @@ class AutoscalingSettings(_Settings):
         return self
 
 
-class GatewayParentRef(_Settings):
+class GatewayParentRef(CamelModel):
     """The Gateway the HTTPRoute attaches to (it must allow routes from our namespace)."""
 
     name: DnsLabel
@@ -302,7 +295,7 @@ class GatewayParentRef(_Settings):
     section_name: DnsLabel | None = None
 
 
-class RouterSettings(_Settings):
+class RouterSettings(CamelModel):
     kind: Literal["gatewayApi", "nginx"] = Field(
         description="gatewayApi (HTTPRoute + Argo Gateway API plugin) or nginx (Ingress)."
     )
@@ -325,7 +318,7 @@ class RouterSettings(_Settings):
         return self
 
 
-class ArgoRolloutsSettings(_Settings):
+class ArgoRolloutsSettings(CamelModel):
     install: bool = Field(
         description="true: this stack installs the controller (Helm); false: it must be present."
     )
@@ -335,7 +328,7 @@ class ArgoRolloutsSettings(_Settings):
     gateway_api_plugin_version: Annotated[str, Field(pattern=_PLUGIN_VERSION.pattern)] = "v0.5.0"
 
 
-class KubernetesSettings(_Settings):
+class KubernetesSettings(CamelModel):
     """`sophia-infra:kubernetes`."""
 
     namespace: DnsLabel
