@@ -4,6 +4,7 @@ import pulumi
 
 from components import settings as stack_settings
 from components.snowflake.access import AccessArgs, AccessControl
+from components.snowflake.cortex import CORTEX_SCHEMA, Cortex, CortexArgs
 from components.snowflake.database import Database, DatabaseArgs
 from components.snowflake.providers import admin_providers
 from components.snowflake.service_user import ServiceAccount, ServiceAccountArgs
@@ -97,6 +98,21 @@ api_user = ServiceAccount(
     grant_provider=providers.securityadmin,
 )
 
+cortex = Cortex(
+    "cortex",
+    CortexArgs(
+        settings=stack.cortex,
+        catalog=settings.agents,
+        database=database.name,
+        schema=database.schema_names[CORTEX_SCHEMA],
+        warehouses={base: wh.name for base, wh in warehouses.items()},
+        tables=database.tables,
+        api_role=access.role_names["api"],
+    ),
+    provider=providers.sysadmin,
+    grant_provider=providers.securityadmin,
+)
+
 pulumi.export("environment", stack.environment)
 pulumi.export("nameSuffix", suffix)
 pulumi.export(
@@ -108,5 +124,7 @@ pulumi.export(
         "warehouses": {base: wh.name for base, wh in warehouses.items()},
         "roles": access.role_names,
         "serviceUsers": {"estuary": estuary_loader.name, "api": api_user.name},
+        "searchServices": cortex.search_service_names,
+        "agents": cortex.agent_names,
     },
 )

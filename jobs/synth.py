@@ -19,6 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from components.settings import SettingsError
 from jobs.harness import (
     REPO_ROOT,
@@ -31,7 +33,7 @@ from jobs.harness import (
 
 EXIT_OK = 0
 EXIT_INVALID = 2
-_MAX_VALUE = 72
+_MAX_VALUE = 100
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,7 +89,8 @@ def to_json(synthesis: Synthesis) -> dict[str, Any]:
 def render_tree(synthesis: Synthesis) -> str:
     children: dict[str, list[DeclaredResource]] = defaultdict(list)
     urns = {r.urn for r in synthesis.resources}
-    for resource in synthesis.resources:
+    # Registration order depends on thread timing; sorting keeps the output stable between runs.
+    for resource in sorted(synthesis.resources, key=lambda r: (r.name, r.type)):
         parent = resource.parent if resource.parent in urns else ""
         children[parent].append(resource)
 
@@ -137,23 +140,44 @@ def _short_type(type_: str) -> str:
 
 
 def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Reviewer-friendly key paths; lists of scalars and small records stay on one line."""
-    if isinstance(value, dict):
+    """Reviewer-friendly key paths; lists of scalars and small records stay on one line.
+
+    Inputs that are documents in a string (an agent's YAML specification, a gateway's JSON
+    config) are parsed and shown field by field, so a diff points at the field that changed.
+    """
+    document = _embedded_document(value)
+    if document is not None:
+        yield from flatten(document, prefix)
+    elif isinstance(value, dict):
         for key in sorted(value):
             item = value[key]
             if item is None or item == [] or item == {}:
                 continue
             yield from flatten(item, f"{prefix}.{key}" if prefix else key)
-    elif isinstance(value, list) and all(isinstance(v, dict) for v in value) and value:
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         for index, item in enumerate(value):
-            yield f"{prefix}[{index}]", _one_line(item)
+            line = _one_line(item)
+            if len(line) <= _MAX_VALUE:
+                yield f"{prefix}[{index}]", line
+            else:
+                yield from flatten(item, f"{prefix}[{index}]")
     else:
         yield prefix, value
 
 
+def _embedded_document(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, str) or not (value.startswith("{") or "\n" in value):
+        return None
+    try:
+        parsed = yaml.safe_load(value)  # YAML is a superset of JSON
+    except yaml.YAMLError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
 def _one_line(record: dict[str, Any]) -> str:
     parts = []
-    for key in sorted(record):
+    for key in sorted(record, key=lambda k: (k not in ("name", "type"), k)):
         item = record[key]
         if item is None or item == [] or item == {}:
             continue

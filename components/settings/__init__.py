@@ -19,7 +19,9 @@ import pulumi
 from pydantic import Field, ValidationError, model_validator
 
 from components.settings._base import CamelModel, KeyedValueError
+from components.settings.cortex import CortexSettings
 from components.settings.snowflake import SnowflakeSettings
+from components.snowflake.agents import AgentCatalog, AgentCatalogError, load_agent_catalog
 
 PROJECT = "sophia-infra"
 Environment = Literal["dev", "staging", "prod"]
@@ -27,7 +29,7 @@ ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 PROD_MIN_RETENTION_DAYS = 7
 
 # Object-valued keys, each validated by its area's model.
-AREA_KEYS = ("snowflake",)
+AREA_KEYS = ("snowflake", "cortex")
 # Secret string keys (`pulumi config set --secret`); never validated into plain models.
 SECRET_KEYS = ("snowflakePrivateKey",)
 
@@ -42,6 +44,18 @@ class StackSettings(CamelModel):
     stack: str = Field(description="The Pulumi stack name.")
     environment: Environment = Field(description="Which stage this stack is: dev, staging, prod.")
     snowflake: SnowflakeSettings
+    cortex: CortexSettings = CortexSettings()
+
+    @model_validator(mode="after")
+    def _references(self) -> StackSettings:
+        for index, service in enumerate(self.cortex.additional_search_services):
+            if service.warehouse not in self.snowflake.warehouses:
+                raise KeyedValueError(
+                    ("cortex", "additionalSearchServices", index, "warehouse"),
+                    service.warehouse,
+                    "not a declared warehouse; declared: " + ", ".join(self.snowflake.warehouses),
+                )
+        return self
 
     @model_validator(mode="after")
     def _prod_rules(self) -> StackSettings:
@@ -77,6 +91,8 @@ class Settings:
 
     stack: StackSettings
     secrets: StackSecrets
+    agents: AgentCatalog
+    """The Cortex Agent catalog (components/snowflake/agents.yaml), resolved for this stack."""
 
 
 def load(config: pulumi.Config | None = None, stack: str | None = None) -> Settings:
@@ -106,6 +122,18 @@ def load(config: pulumi.Config | None = None, stack: str | None = None) -> Setti
     except ValidationError as error:
         problems.extend(_describe(error))
 
+    agents = None
+    if stack_settings is not None:
+        try:
+            agents = load_agent_catalog(
+                search_services={"SOPHIA_SEARCH"}
+                | {s.name for s in stack_settings.cortex.additional_search_services},
+                warehouses=set(stack_settings.snowflake.warehouses),
+                model_overrides=stack_settings.cortex.agent_models,
+            )
+        except AgentCatalogError as error:
+            problems.append(str(error))
+
     missing_secrets = [key for key in SECRET_KEYS if config.get(key) is None]
     problems.extend(
         f"{PROJECT}:{key}: missing; set it with `pulumi config set --secret {key} <value>`"
@@ -116,9 +144,9 @@ def load(config: pulumi.Config | None = None, stack: str | None = None) -> Setti
             f"Invalid configuration for stack '{stack}' (Pulumi.{stack}.yaml):\n"
             + "\n".join(f"  - {problem}" for problem in problems)
         )
-    assert stack_settings is not None
+    assert stack_settings is not None and agents is not None
     secrets = StackSecrets(snowflake_private_key=config.require_secret("snowflakePrivateKey"))
-    return Settings(stack=stack_settings, secrets=secrets)
+    return Settings(stack=stack_settings, secrets=secrets, agents=agents)
 
 
 def _describe(error: ValidationError) -> list[str]:

@@ -27,7 +27,7 @@ def test_tree_shows_what_a_reviewer_needs(stack: str, capsys: pytest.CaptureFixt
         "name: CORTEX_VECTORS",
         "name: BUSINESS_ENRICHED",
         "name: USER_SESSIONS",
-        "name=EMBEDDING nullable=True type=VECTOR(FLOAT, 1536)",
+        "name=EMBEDDING type=VECTOR(FLOAT, 1536) nullable=True",
         f"name: API_WH{suffix}",
         f"resourceMonitor: CORTEX_COMPUTE_WH_MONITOR{suffix}",
         f"name: SOPHIA_LOADER{suffix}",

@@ -1,0 +1,172 @@
+"""Cortex Search services and Cortex Agents, and the API role's usage grants on them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_snowflake as snowflake
+
+from components.settings.cortex import CortexSettings, SearchServiceSettings
+from components.snowflake.agents import AgentCatalog, agent_specification, specification_yaml
+from components.snowflake.tables import EMBEDDINGS, TABLES, TableDefinition
+
+CORTEX_SCHEMA = "CORTEX_VECTORS"
+_TABLES_BY_KEY = {f"{t.schema}.{t.name}": t for t in TABLES}
+
+# The plan's sophia_search, from the embeddings table's own column definitions: renaming a column
+# in tables.py makes this fail at import instead of breaking the service at refresh time.
+SOPHIA_SEARCH = SearchServiceSettings(
+    name="SOPHIA_SEARCH",
+    table=f"{EMBEDDINGS.schema}.{EMBEDDINGS.name}",
+    search_column=EMBEDDINGS.column("CONTENT").name,
+    attributes=(EMBEDDINGS.column("SOURCE_TYPE").name, EMBEDDINGS.column("SOURCE_ID").name),
+    # METADATA is VARIANT: returned with every hit, but not a filter attribute.
+    columns=(EMBEDDINGS.column("ID").name, EMBEDDINGS.column("METADATA").name),
+    warehouse="CORTEX_COMPUTE_WH",
+)
+
+
+def search_columns(service: SearchServiceSettings) -> tuple[str, ...]:
+    """Columns the service's query selects: search column, attributes, then the rest, once each."""
+    ordered = (service.search_column, *service.attributes, *service.columns)
+    return tuple(dict.fromkeys(ordered))
+
+
+def search_query(service: SearchServiceSettings, database: str) -> str:
+    table = _TABLES_BY_KEY[service.table]
+    return (
+        f"SELECT {', '.join(search_columns(service))} FROM {database}.{table.schema}.{table.name}"
+    )
+
+
+def _text_primary_key(table: TableDefinition, selected: tuple[str, ...]) -> list[str] | None:
+    """Primary keys enable incremental refreshes, but Snowflake needs them TEXT and selected."""
+    keys = list(table.primary_key)
+    if all(k in selected and table.column(k).type.startswith("VARCHAR") for k in keys):
+        return keys
+    return None
+
+
+@dataclass(frozen=True)
+class CortexArgs:
+    settings: CortexSettings
+    catalog: AgentCatalog
+    database: pulumi.Input[str]
+    schema: pulumi.Input[str]
+    """The CORTEX_VECTORS schema name (an output, so services wait for the schema)."""
+    warehouses: Mapping[str, pulumi.Input[str]]
+    """Warehouse base name -> this stack's warehouse name."""
+    tables: Mapping[str, pulumi.Resource]
+    """'SCHEMA.TABLE' -> table resource the services read (explicit dependency)."""
+    api_role: pulumi.Input[str]
+
+
+class Cortex(pulumi.ComponentResource):
+    """sophia_search (+ stack extras) and the catalog's agents, usable by the API role only."""
+
+    search_service_names: dict[str, pulumi.Output[str]]
+    agent_names: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self,
+        name: str,
+        args: CortexArgs,
+        provider: pulumi.ProviderResource,
+        grant_provider: pulumi.ProviderResource,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("sophia:snowflake:Cortex", name, None, opts)
+        settings = args.settings
+        services = (SOPHIA_SEARCH, *settings.additional_search_services)
+        self.search_service_names = {}
+        fully_qualified: dict[str, pulumi.Output[str]] = {}
+        for service in services:
+            table = _TABLES_BY_KEY[service.table]
+            resource = snowflake.CortexSearchService(
+                f"{name}-search-{service.name.lower().replace('_', '-')}",
+                database=args.database,
+                schema=args.schema,
+                name=service.name,
+                on=service.search_column,
+                attributes=list(service.attributes) or None,
+                primary_keys=_text_primary_key(table, search_columns(service)),
+                warehouse=args.warehouses[service.warehouse],
+                target_lag=service.target_lag or settings.search_target_lag,
+                auto_suspend=settings.search_auto_suspend_seconds,
+                embedding_model=settings.embedding_model,
+                query=pulumi.Output.from_input(args.database).apply(
+                    lambda database, service=service: search_query(service, database)
+                ),
+                comment=f"Cortex Search over {service.table}.{service.search_column}.",
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=provider, depends_on=[args.tables[service.table]]
+                ),
+            )
+            self.search_service_names[service.name] = resource.name
+            fully_qualified[service.name.lower()] = pulumi.Output.all(
+                args.database, args.schema, resource.name
+            ).apply(lambda parts: ".".join(parts))
+            self._grant_usage(name, "CORTEX SEARCH SERVICE", service.name, resource, args,
+                              grant_provider)  # fmt: skip
+
+        self.agent_names = {}
+        for agent in args.catalog.agents:
+            specification = pulumi.Output.all(
+                args.database,
+                pulumi.Output.all(**fully_qualified),
+                pulumi.Output.all(**dict(args.warehouses)),
+            ).apply(
+                lambda values, agent=agent: specification_yaml(
+                    agent_specification(agent, values[0], values[1], values[2])
+                )
+            )
+            resource = snowflake.CortexAgent(
+                f"{name}-agent-{agent.name.replace('_', '-')}",
+                database=args.database,
+                schema=args.schema,
+                name=agent.identifier,
+                comment=(
+                    f"{agent.definition.display_name}; model {agent.model} ({agent.model_source})"
+                    + (
+                        f"; replaces {agent.definition.replaces}"
+                        if agent.definition.replaces
+                        else ""
+                    )
+                ),
+                profile=snowflake.CortexAgentProfileArgs(
+                    display_name=agent.definition.display_name
+                ),
+                specification=specification,
+                opts=pulumi.ResourceOptions(parent=self, provider=provider),
+            )
+            self.agent_names[agent.name] = resource.name
+            self._grant_usage(name, "AGENT", agent.identifier, resource, args, grant_provider)
+        self.register_outputs(
+            {"search_service_names": self.search_service_names, "agent_names": self.agent_names}
+        )
+
+    def _grant_usage(
+        self,
+        name: str,
+        object_type: str,
+        object_name: str,
+        resource: pulumi.CustomResource,
+        args: CortexArgs,
+        grant_provider: pulumi.ProviderResource,
+    ) -> None:
+        """USAGE for the API role, nothing more."""
+        qualified = pulumi.Output.all(args.database, args.schema, resource.name).apply(
+            lambda parts: ".".join(f'"{p}"' for p in parts)
+        )
+        kind = object_type.split()[-1].lower()
+        snowflake.GrantPrivilegesToAccountRole(
+            f"{name}-api-usage-{kind}-{object_name.lower().replace('_', '-')}",
+            account_role_name=args.api_role,
+            privileges=["USAGE"],
+            on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
+                object_type=object_type, object_name=qualified
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=grant_provider),
+        )

@@ -1,0 +1,238 @@
+"""The agent catalog: what each agent's specification says, and every bad-input case."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.settings import SettingsError
+from components.snowflake import agents as agents_module
+from components.snowflake.agents import AGENTS_FILE, AgentCatalogError, load_agent_catalog
+from jobs.harness import RecordingMonitor, Synthesis, SynthMocks, synthesize
+
+Synth = Callable[[str], Synthesis]
+AGENT = "snowflake:index/cortexAgent:CortexAgent"
+WAREHOUSES = {"CORTEX_COMPUTE_WH", "ESTUARY_LOAD_WH", "API_WH"}
+
+
+def _specifications(synthesis: Synthesis) -> dict[str, dict[str, Any]]:
+    return {
+        a.inputs["name"]: yaml.safe_load(a.inputs["specification"])
+        for a in synthesis.by_type(AGENT)
+    }
+
+
+def test_semantic_memory_agent_specification_in_prod(synthesized: Synth) -> None:
+    spec = _specifications(synthesized("prod"))["SEMANTIC_MEMORY_AGENT"]
+    assert spec == {
+        "models": {"orchestration": "claude-3-5-sonnet"},
+        "instructions": {
+            "system": "You remember and recall facts for Sophia AI users, grounded in stored context.",
+            "response": "Cite the source_type and source_id of every recalled item.",
+            "orchestration": "Use recall_memory or search_context before answering; store_memory only when asked.",
+            "sample_questions": [
+                {"question": "What did we decide about the HubSpot sync last week?"}
+            ],
+        },
+        "orchestration": {"budget": {"seconds": 30, "tokens": 8000}},
+        "tools": [
+            {
+                "tool_spec": {
+                    "type": "generic",
+                    "name": "store_memory",
+                    "description": "Store a memory (text plus metadata) as a document chunk for later recall.",
+                    "input_schema": {
+                        "type": "object",
+                        "properties": {
+                            "content": {"type": "string", "description": "The text to remember."},
+                            "source_id": {"type": "string", "description": "Where it came from."},
+                        },
+                        "required": ["content"],
+                    },
+                }
+            },
+            {
+                "tool_spec": {
+                    "type": "cortex_search",
+                    "name": "recall_memory",
+                    "description": "Recall stored memories similar to the request.",
+                }
+            },
+            {
+                "tool_spec": {
+                    "type": "cortex_search",
+                    "name": "search_context",
+                    "description": "Search all ingested business context (GitHub, HubSpot, Slack, Gong, ...).",
+                }
+            },
+        ],
+        "tool_resources": {
+            "store_memory": {
+                "type": "procedure",
+                "identifier": "SOPHIA_AI.CORTEX_VECTORS.SP_STORE_MEMORY",
+                "execution_environment": {"type": "warehouse", "warehouse": "CORTEX_COMPUTE_WH"},
+            },
+            "recall_memory": {
+                "search_service": "SOPHIA_AI.CORTEX_VECTORS.SOPHIA_SEARCH",
+                "max_results": 5,
+            },
+            "search_context": {
+                "search_service": "SOPHIA_AI.CORTEX_VECTORS.SOPHIA_SEARCH",
+                "max_results": 10,
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("stack", "models"),
+    [
+        ("dev", {"SNOWFLAKE_OPS_AGENT": "claude-3-5-sonnet"}),  # stack override
+        ("prod", {"SNOWFLAKE_OPS_AGENT": "claude-4-sonnet"}),  # mapped from mistral-large
+    ],
+)
+def test_models_resolve_per_stack(stack: str, models: dict[str, str], synthesized: Synth) -> None:
+    specs = _specifications(synthesized(stack))
+    assert set(specs) == {
+        "SNOWFLAKE_OPS_AGENT",
+        "SEMANTIC_MEMORY_AGENT",
+        "BUSINESS_INTELLIGENCE_AGENT",
+    }
+    for name, model in models.items():
+        assert specs[name]["models"] == {"orchestration": model}
+    assert specs["SEMANTIC_MEMORY_AGENT"]["models"]["orchestration"] == "claude-3-5-sonnet"
+    assert specs["BUSINESS_INTELLIGENCE_AGENT"]["models"]["orchestration"] == "claude-4-sonnet"
+
+
+def test_every_agent_has_its_plan_tools_and_stack_objects(synthesized: Synth) -> None:
+    specs = _specifications(synthesized("dev"))
+    tools = {name: [t["tool_spec"]["name"] for t in spec["tools"]] for name, spec in specs.items()}
+    assert tools == {
+        "SNOWFLAKE_OPS_AGENT": ["execute_query", "optimize_performance", "manage_schemas"],
+        "SEMANTIC_MEMORY_AGENT": ["store_memory", "recall_memory", "search_context"],
+        "BUSINESS_INTELLIGENCE_AGENT": ["analyze_metrics", "generate_insights", "forecast_trends"],
+    }
+    bi = specs["BUSINESS_INTELLIGENCE_AGENT"]["tool_resources"]["analyze_metrics"]
+    assert bi == {
+        "semantic_view": "SOPHIA_AI_DEV.BUSINESS_ENRICHED.BUSINESS_METRICS",
+        "execution_environment": {"type": "warehouse", "warehouse": "API_WH_DEV"},
+    }
+    for spec in specs.values():
+        assert set(spec["tool_resources"]) == {t["tool_spec"]["name"] for t in spec["tools"]}
+
+
+def test_catalog_version_and_digest() -> None:
+    catalog = load_agent_catalog({"SOPHIA_SEARCH"}, WAREHOUSES)
+    assert catalog.version >= 1
+    assert len(catalog.digest) == 12
+    sources = {a.name: a.model_source for a in catalog.agents}
+    assert sources == {
+        "snowflake_ops_agent": "mapped from mistral-large",
+        "semantic_memory_agent": "mapped from mistral-7b",
+        "business_intelligence_agent": "declared",
+    }
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+def _catalog() -> dict[str, Any]:
+    return copy.deepcopy(yaml.safe_load(AGENTS_FILE.read_text()))
+
+
+def _agent(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(a for a in doc["agents"] if a["name"] == name)
+
+
+def _load_error(tmp_path: Path, doc: dict[str, Any], **kwargs: Any) -> str:
+    path = tmp_path / "agents.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(AgentCatalogError) as raised:
+        load_agent_catalog({"SOPHIA_SEARCH"}, WAREHOUSES, path=path, **kwargs)
+    message = str(raised.value)
+    assert message.startswith(str(path)), "the message names the file"
+    return message
+
+
+def test_unknown_tool_type(tmp_path: Path) -> None:
+    doc = _catalog()
+    _agent(doc, "snowflake_ops_agent")["tools"][1]["type"] = "shell"
+    message = _load_error(tmp_path, doc)
+    assert (
+        "agent 'snowflake_ops_agent': tools[1].type = 'shell': must be 'cortex_search', 'cortex_analyst_text_to_sql' or 'generic'"
+        in message
+    )
+
+
+def test_tool_referencing_an_undeclared_search_service(tmp_path: Path) -> None:
+    doc = _catalog()
+    _agent(doc, "semantic_memory_agent")["tools"][2]["search_service"] = "pinecone_index"
+    message = _load_error(tmp_path, doc)
+    assert (
+        "agent 'semantic_memory_agent': tools[2] (search_context).search_service = 'pinecone_index': no such search service in this stack; declared: sophia_search"
+        in message
+    )
+
+
+@pytest.mark.parametrize("temperature", [-0.1, 1.5])
+def test_temperature_outside_0_to_1(tmp_path: Path, temperature: float) -> None:
+    doc = _catalog()
+    _agent(doc, "business_intelligence_agent")["temperature"] = temperature
+    message = _load_error(tmp_path, doc)
+    assert f"agent 'business_intelligence_agent': temperature = {temperature}: must be" in message
+
+
+def test_duplicate_agent_name(tmp_path: Path) -> None:
+    doc = _catalog()
+    doc["agents"].append(copy.deepcopy(_agent(doc, "semantic_memory_agent")))
+    message = _load_error(tmp_path, doc)
+    assert "agent 'semantic_memory_agent': name: declared 2 times; names must be unique" in message
+
+
+def test_missing_model(tmp_path: Path) -> None:
+    doc = _catalog()
+    del _agent(doc, "snowflake_ops_agent")["model"]
+    message = _load_error(tmp_path, doc)
+    assert "agent 'snowflake_ops_agent': model: missing (required)" in message
+
+
+def test_model_that_is_neither_allowed_nor_mapped(tmp_path: Path) -> None:
+    doc = _catalog()
+    _agent(doc, "snowflake_ops_agent")["model"] = "llama3-70b"
+    message = _load_error(tmp_path, doc)
+    assert (
+        "agent 'snowflake_ops_agent': model = 'llama3-70b': not a Cortex orchestration model and not in plan_model_mapping"
+        in message
+    )
+
+
+def test_stack_override_for_unknown_agent(tmp_path: Path) -> None:
+    message = _load_error(tmp_path, _catalog(), model_overrides={"ops": "auto"})
+    assert "cortex.agentModels names unknown agent 'ops'" in message
+
+
+def test_generic_tool_needs_procedure_and_warehouse(tmp_path: Path) -> None:
+    doc = _catalog()
+    del _agent(doc, "snowflake_ops_agent")["tools"][0]["procedure"]
+    message = _load_error(tmp_path, doc)
+    assert "agent 'snowflake_ops_agent': tools[0] = " in message
+    assert "a generic tool needs procedure" in message
+
+
+def test_bad_catalog_stops_the_program_before_any_resource(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = _catalog()
+    _agent(doc, "semantic_memory_agent")["temperature"] = 3
+    path = tmp_path / "agents.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    monkeypatch.setattr(agents_module, "AGENTS_FILE", path)
+    monitor = RecordingMonitor(SynthMocks())
+    with pytest.raises(SettingsError, match="agent 'semantic_memory_agent': temperature = 3"):
+        synthesize("dev", monitor=monitor)
+    assert monitor.declared == []
