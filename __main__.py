@@ -119,6 +119,8 @@ pulumi.export(
     "snowflake",
     {
         "host": snowflake_settings.host,
+        "edition": snowflake_settings.edition,
+        "region": snowflake_settings.region,
         "database": database.name,
         "schemas": database.schema_names,
         "warehouses": {base: wh.name for base, wh in warehouses.items()},

@@ -139,6 +139,12 @@ class SnowflakeSettings(CamelModel):
     organization_name: SnowflakeIdentifier = Field(description="Snowflake organization (ORGNAME).")
     account_name: SnowflakeIdentifier = Field(description="Snowflake account (ACCOUNTNAME).")
     deploy_user: SnowflakeIdentifier = Field(description="User Pulumi connects as (key-pair auth).")
+    edition: Literal["STANDARD", "ENTERPRISE", "BUSINESS_CRITICAL"] = Field(
+        "ENTERPRISE", description="Account edition; with the region it sets the price of a credit."
+    )
+    region: str = Field(
+        "aws-us-east-1", pattern=r"^(aws|azure|gcp)-[a-z0-9-]+$", description="Cloud region."
+    )
     name_suffix: str | None = Field(
         None,
         description=(
