@@ -49,7 +49,7 @@ def analysis_template_spec(
             {
                 "name": "error-ratio",
                 "interval": canary.analysis_interval,
-                # Consecutive bad measurements tolerated before the rollout aborts.
+                # Failed measurements tolerated; one more aborts the rollout.
                 "failureLimit": canary.failure_limit,
                 "failureCondition": f"result[0] >= {canary.max_error_rate}",
                 "provider": {
