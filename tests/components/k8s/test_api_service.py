@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -468,7 +469,11 @@ def test_plain_strings_for_credentials_still_become_secrets() -> None:
     assert PORTKEY_API_KEY not in _everything_but_the_secret_values(rendered)
 
 
-def test_a_secret_handed_in_as_runtime_config_fails_the_deployment() -> None:
+def test_a_secret_handed_in_as_runtime_config_fails_the_deployment(
+    fresh_event_loop: asyncio.AbstractEventLoop,
+) -> None:
+    # The failed registration leaves futures nobody awaits; keep their tracebacks out of the log.
+    fresh_event_loop.set_exception_handler(lambda loop, context: None)
     leaky = {**RUNTIME_CONFIG, "SNOWFLAKE_ACCOUNT": pulumi.Output.secret("sophia-xy12345")}
     with pytest.raises(Exception, match=r"runtime_config\['SNOWFLAKE_ACCOUNT'\] is a secret"):
         render("dev", runtime_config=leaky)
