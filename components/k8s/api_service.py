@@ -24,11 +24,14 @@ from components.k8s.canary import (
     rollout_spec,
     rollout_timeout_minutes,
 )
+from components.k8s.guards import (
+    autoscaler_spec,
+    disruption_budget_spec,
+    network_policy_spec,
+)
 from components.k8s.names import common_labels, dns_label, selector_labels
 from components.k8s.pod import (
     DEPLOYMENT_HASH_LABEL,
-    HTTP_PORT,
-    METRICS_PORT,
     PORTKEY_KEY,
     ROLLOUT_HASH_LABEL,
     SNOWFLAKE_KEY_FILE,
@@ -66,7 +69,6 @@ _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # Name segments that mean "credential" (PORTKEY_CONFIG is fine, PORTKEY_API_KEY is not).
 _SECRET_WORDS = frozenset({"KEY", "SECRET", "PASSWORD", "PASSPHRASE", "TOKEN", "CREDENTIALS"})
 SERVICE_PORT = 80
-HPA_API_VERSION = "autoscaling/v2"
 
 
 @dataclass(frozen=True)
@@ -198,14 +200,13 @@ class ApiService(pulumi.ComponentResource):
         )
 
         if self._is_canary:
-            stable = self._service("stable")
-            canary_service = self._service("canary")
-            route, route_name = self._route(stable_name=stable[1], canary_name=canary_service[1])
-            workload_deps: list[pulumi.Resource] = [stable[0], canary_service[0], route]
+            service, stable_name = self._service("stable")
+            canary_service, canary_name = self._service("canary")
+            route, route_name = self._route(stable_name=stable_name, canary_name=canary_name)
+            workload_deps: list[pulumi.Resource] = [service, canary_service, route]
             if settings.router.kind == "gatewayApi":
                 workload_deps.append(self._plugin_access())
-            self._rollout(canary, template, stable[1], canary_service[1], route_name, workload_deps)
-            service = stable[0]
+            self._rollout(canary, template, stable_name, canary_name, route_name, workload_deps)
             self.workload_kind = "Rollout"
         else:
             service, service_name = self._service(None)
@@ -403,50 +404,11 @@ class ApiService(pulumi.ComponentResource):
         )
 
     def _autoscaler(self) -> None:
-        scaling = self._settings.autoscaling
-        if self._is_canary:
-            target = {
-                "apiVersion": ROLLOUTS_API_VERSION,
-                "kind": "Rollout",
-                "name": self._workload_name,
-            }
-        else:
-            target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": self._workload_name}
+        kind = "Rollout" if self._is_canary else "Deployment"
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{self._name}-hpa",
             metadata=self._metadata(self._workload_name),
-            spec={
-                "scaleTargetRef": target,
-                "minReplicas": scaling.min_replicas,
-                "maxReplicas": scaling.max_replicas,
-                "metrics": [
-                    {
-                        "type": "Resource",
-                        "resource": {
-                            "name": "cpu",
-                            "target": {
-                                "type": "Utilization",
-                                "averageUtilization": scaling.target_cpu_utilization,
-                            },
-                        },
-                    }
-                ],
-                "behavior": {
-                    "scaleUp": {
-                        "stabilizationWindowSeconds": 0,
-                        "selectPolicy": "Max",
-                        "policies": [
-                            {"type": "Percent", "value": 100, "periodSeconds": 60},
-                            {"type": "Pods", "value": 4, "periodSeconds": 60},
-                        ],
-                    },
-                    # Scaling down cuts WebSocket streams: wait out short dips, one pod at a time.
-                    "scaleDown": {
-                        "stabilizationWindowSeconds": 600,
-                        "policies": [{"type": "Pods", "value": 1, "periodSeconds": 120}],
-                    },
-                },
-            },
+            spec=autoscaler_spec(self._settings.autoscaling, kind, self._workload_name),
             opts=self._child(),
         )
 
@@ -454,53 +416,14 @@ class ApiService(pulumi.ComponentResource):
         k8s.policy.v1.PodDisruptionBudget(
             f"{self._name}-pdb",
             metadata=self._metadata(self._workload_name),
-            spec={
-                # One voluntary eviction at a time; with one replica (dev) drains still proceed.
-                "maxUnavailable": 1,
-                "selector": {"matchLabels": self._selector},
-                # A pod that is not Ready serves nobody; evicting it must not be blocked.
-                "unhealthyPodEvictionPolicy": "AlwaysAllow",
-            },
+            spec=disruption_budget_spec(self._selector),
             opts=self._child(),
         )
 
     def _network_policy(self) -> None:
-        settings = self._settings
-        ingress_rules: list[dict[str, Any]] = [
-            {
-                "from": [_namespace_peer(settings.router.source_namespace)],
-                "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
-            }
-        ]
-        if settings.monitoring_namespace:
-            # The canary analysis depends on these scrapes.
-            ingress_rules.append(
-                {
-                    "from": [_namespace_peer(settings.monitoring_namespace)],
-                    "ports": [{"protocol": "TCP", "port": METRICS_PORT}],
-                }
-            )
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-netpol",
             metadata=self._metadata(self._workload_name),
-            spec={
-                "podSelector": {"matchLabels": self._selector},
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": ingress_rules,
-                "egress": [
-                    {
-                        "ports": [
-                            {"protocol": "UDP", "port": 53},
-                            {"protocol": "TCP", "port": 53},
-                        ]
-                    },
-                    # Snowflake, Portkey and the other SaaS backends are HTTPS only.
-                    {"ports": [{"protocol": "TCP", "port": 443}]},
-                ],
-            },
+            spec=network_policy_spec(self._settings, self._selector),
             opts=self._child(),
         )
-
-
-def _namespace_peer(namespace: str) -> dict[str, Any]:
-    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
