@@ -3,6 +3,8 @@
 import pulumi
 
 from components import settings as stack_settings
+from components.estuary.pipeline import Pipeline, PipelineArgs
+from components.portkey.gateway import Gateway, GatewayArgs
 from components.snowflake.access import AccessArgs, AccessControl
 from components.snowflake.cortex import CORTEX_SCHEMA, Cortex, CortexArgs
 from components.snowflake.database import Database, DatabaseArgs
@@ -113,6 +115,25 @@ cortex = Cortex(
     grant_provider=providers.securityadmin,
 )
 
+estuary = Pipeline(
+    "estuary",
+    PipelineArgs(
+        settings=stack.estuary,
+        source_credentials=settings.secrets.estuary_source_credentials,
+        snowflake_host=snowflake_settings.host,
+        database=database.name,
+        schema=database.schema_names["ESTUARY_REALTIME"],
+        warehouse=warehouses["ESTUARY_LOAD_WH"].name,
+        role=access.role_names["loader"],
+        loader_user=estuary_loader.name,
+        loader_private_key=settings.secrets.estuary_loader_private_key,
+    ),
+    # The loader's grants must exist before Estuary first writes into the schema.
+    opts=pulumi.ResourceOptions(depends_on=[access, estuary_loader]),
+)
+
+gateway = Gateway("llm", GatewayArgs(settings=stack.portkey))
+
 pulumi.export("environment", stack.environment)
 pulumi.export("nameSuffix", suffix)
 pulumi.export(
@@ -129,4 +150,16 @@ pulumi.export(
         "searchServices": cortex.search_service_names,
         "agents": cortex.agent_names,
     },
+)
+pulumi.export(
+    "estuary",
+    {
+        "prefix": estuary.prefix,
+        "captures": estuary.capture_names,
+        "materialization": estuary.materialization_name,
+    },
+)
+pulumi.export(
+    "portkey",
+    {"configName": stack.portkey.config_name, "configSlug": gateway.config_slug},
 )

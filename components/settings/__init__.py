@@ -16,10 +16,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
+from pulumi.runtime.config import get_config
 from pydantic import Field, ValidationError, model_validator
 
+from components.portkey.routing import ConfigSchemaError, RoutingPolicyError, build_config
 from components.settings._base import CamelModel, KeyedValueError
 from components.settings.cortex import CortexSettings
+from components.settings.estuary import EstuarySettings
+from components.settings.portkey import PortkeySettings
 from components.settings.snowflake import SnowflakeSettings
 from components.snowflake.agents import AgentCatalog, AgentCatalogError, load_agent_catalog
 
@@ -29,9 +33,9 @@ ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 PROD_MIN_RETENTION_DAYS = 7
 
 # Object-valued keys, each validated by its area's model.
-AREA_KEYS = ("snowflake", "cortex")
-# Secret string keys (`pulumi config set --secret`); never validated into plain models.
-SECRET_KEYS = ("snowflakePrivateKey",)
+AREA_KEYS = ("snowflake", "cortex", "estuary", "portkey")
+# Secret keys (`pulumi config set --secret`); never validated into plain models.
+SECRET_KEYS = ("snowflakePrivateKey", "estuarySourceCredentials", "estuaryLoaderPrivateKey")
 
 
 class SettingsError(Exception):
@@ -45,6 +49,8 @@ class StackSettings(CamelModel):
     environment: Environment = Field(description="Which stage this stack is: dev, staging, prod.")
     snowflake: SnowflakeSettings
     cortex: CortexSettings = CortexSettings()
+    estuary: EstuarySettings
+    portkey: PortkeySettings
 
     @model_validator(mode="after")
     def _references(self) -> StackSettings:
@@ -68,6 +74,13 @@ class StackSettings(CamelModel):
                 "CLONE ... AT (TIMESTAMP => ...) rollbacks work; allowed: "
                 f"{PROD_MIN_RETENTION_DAYS}..90",
             )
+        if self.environment == "prod" and self.estuary.add_new_bindings:
+            raise KeyedValueError(
+                ("estuary", "addNewBindings"),
+                True,
+                "prod must not let Estuary add bindings in the background (schema changes go "
+                "through review); allowed: false",
+            )
         return self
 
     @property
@@ -83,6 +96,9 @@ class StackSecrets:
     """Secret config values as secret Outputs; they never pass through a plain model."""
 
     snowflake_private_key: pulumi.Output[str]
+    estuary_source_credentials: pulumi.Output[dict[str, Any]]
+    """Per enabled source, the connector's credential fields (see docs/estuary.md)."""
+    estuary_loader_private_key: pulumi.Output[str]
 
 
 @dataclass(frozen=True)
@@ -134,7 +150,14 @@ def load(config: pulumi.Config | None = None, stack: str | None = None) -> Setti
         except AgentCatalogError as error:
             problems.append(str(error))
 
-    missing_secrets = [key for key in SECRET_KEYS if config.get(key) is None]
+    if stack_settings is not None:
+        try:
+            build_config(stack_settings.portkey)
+        except (RoutingPolicyError, ConfigSchemaError) as error:
+            problems.append(f"{PROJECT}:portkey: {error}")
+        problems.extend(_missing_source_credentials(stack_settings.estuary))
+
+    missing_secrets = [key for key in SECRET_KEYS if _raw(key) is None]
     problems.extend(
         f"{PROJECT}:{key}: missing; set it with `pulumi config set --secret {key} <value>`"
         for key in missing_secrets
@@ -145,8 +168,38 @@ def load(config: pulumi.Config | None = None, stack: str | None = None) -> Setti
             + "\n".join(f"  - {problem}" for problem in problems)
         )
     assert stack_settings is not None and agents is not None
-    secrets = StackSecrets(snowflake_private_key=config.require_secret("snowflakePrivateKey"))
+    secrets = StackSecrets(
+        snowflake_private_key=config.require_secret("snowflakePrivateKey"),
+        estuary_source_credentials=config.require_secret_object("estuarySourceCredentials"),
+        estuary_loader_private_key=config.require_secret("estuaryLoaderPrivateKey"),
+    )
     return Settings(stack=stack_settings, secrets=secrets, agents=agents)
+
+
+def _raw(key: str) -> str | None:
+    """A config value without marking it read (no secret-read warning); never logged."""
+    return get_config(f"{PROJECT}:{key}")
+
+
+def _missing_source_credentials(estuary: EstuarySettings) -> list[str]:
+    """Every enabled source needs credentials; only key names are inspected, never values."""
+    enabled = estuary.sources.enabled()
+    raw = _raw("estuarySourceCredentials")
+    if raw is None or not enabled:
+        return []
+    try:
+        present = json.loads(raw)
+    except json.JSONDecodeError:
+        return [f"{PROJECT}:estuarySourceCredentials: must be an object keyed by source name"]
+    if not isinstance(present, dict):
+        return [f"{PROJECT}:estuarySourceCredentials: must be an object keyed by source name"]
+    return [
+        f"{PROJECT}:estuarySourceCredentials.{source}: missing, but estuary.sources.{source} is "
+        f"enabled; set it with `pulumi config set --secret --path "
+        f"'estuarySourceCredentials.{source}.<field>' <value>`"
+        for source in enabled
+        if source not in present
+    ]
 
 
 def _describe(error: ValidationError) -> list[str]:

@@ -136,3 +136,29 @@ def test_every_problem_reported_at_once() -> None:
 
     message = _reject("dev", many)
     assert message.count("\n  - ") == 3
+
+
+def test_enabled_source_without_credentials() -> None:
+    message = _reject("staging", lambda c: c["estuarySourceCredentials"].pop("gong"))
+    assert "sophia-infra:estuarySourceCredentials.gong: missing, but estuary.sources.gong is enabled" in message
+    assert "pulumi config set --secret --path" in message
+
+
+def test_prod_must_not_auto_add_bindings() -> None:
+    message = _reject("prod", lambda c: c["estuary"].update(addNewBindings=True))
+    assert "sophia-infra:estuary.addNewBindings = true: prod must not let Estuary add bindings" in message
+
+
+def test_portkey_policy_over_the_cost_ceiling() -> None:
+    def expensive(config: dict[str, Any]) -> None:
+        config["portkey"]["targets"][0]["maxTokens"] = 100000
+
+    message = _reject("prod", expensive)
+    assert "sophia-infra:portkey" in message
+    assert "gpt-4-turbo" in message
+
+
+def test_bad_estuary_prefix_names_the_key() -> None:
+    message = _reject("dev", lambda c: c["estuary"].update(tenantPrefix="sophia dev"))
+    assert "sophia-infra:estuary.tenantPrefix = 'sophia dev'" in message
+    assert "ending in '/'" in message
