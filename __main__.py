@@ -1,10 +1,15 @@
 """sophia-infra: wiring only. Settings -> components in dependency order -> stack outputs."""
 
+import hashlib
+import json
+
 import pulumi
 
 from components import settings as stack_settings
 from components.estuary.pipeline import Pipeline, PipelineArgs
+from components.k8s.api_service import ApiService, ApiServiceArgs
 from components.portkey.gateway import Gateway, GatewayArgs
+from components.portkey.routing import build_config, canonical_json, load_price_table
 from components.snowflake.access import AccessArgs, AccessControl
 from components.snowflake.cortex import CORTEX_SCHEMA, Cortex, CortexArgs
 from components.snowflake.database import Database, DatabaseArgs
@@ -134,6 +139,55 @@ estuary = Pipeline(
 
 gateway = Gateway("llm", GatewayArgs(settings=stack.portkey))
 
+api = ApiService(
+    "sophia-api",
+    ApiServiceArgs(
+        environment=stack.environment,
+        settings=stack.kubernetes,
+        canary=stack.kubernetes.canary,
+        image=stack.release.api_image,
+        runtime_config={
+            "SNOWFLAKE_ACCOUNT": snowflake_settings.account_identifier,
+            "SNOWFLAKE_USER": api_user.name,
+            "SNOWFLAKE_ROLE": access.role_names["api"],
+            "SNOWFLAKE_WAREHOUSE": warehouses["API_WH"].name,
+            "SNOWFLAKE_DATABASE": database.name,
+            "CORTEX_SCHEMA": CORTEX_SCHEMA,
+            "CORTEX_SEARCH_SERVICE": cortex.search_service_names["SOPHIA_SEARCH"],
+            # Agent identifiers plus the plan's temperature, which the API sends with each run
+            # (a Cortex Agent specification has no temperature).
+            "CORTEX_AGENT": pulumi.Output.all(**cortex.agent_names).apply(
+                lambda names: json.dumps(
+                    {
+                        agent.name: {
+                            "name": names[agent.name],
+                            "temperature": agent.definition.temperature,
+                        }
+                        for agent in settings.agents.agents
+                    },
+                    sort_keys=True,
+                )
+            ),
+            "PORTKEY_CONFIG": gateway.config_slug,
+            "PORTKEY_METADATA_ENVIRONMENT": stack.environment,
+            "ESTUARY_PREFIX": stack.estuary.tenant_prefix,
+        },
+        snowflake_private_key=settings.secrets.api_snowflake_private_key,
+        portkey_api_key=settings.secrets.portkey_api_key,
+    ),
+)
+
+# What promotion moves between stacks (jobs.promote): the image, plus the versions of what the
+# repo declares, so a promoted stack can be checked against the release it was promised.
+release = {
+    "apiImage": stack.release.api_image,
+    "agentsSpecVersion": f"{settings.agents.version}-{settings.agents.digest}",
+    "portkeyConfigHash": hashlib.sha256(
+        canonical_json(build_config(stack.portkey)).encode()
+    ).hexdigest()[:12],
+    "priceTableVersion": load_price_table().version,
+}
+
 pulumi.export("environment", stack.environment)
 pulumi.export("nameSuffix", suffix)
 pulumi.export(
@@ -163,3 +217,13 @@ pulumi.export(
     "portkey",
     {"configName": stack.portkey.config_name, "configSlug": gateway.config_slug},
 )
+pulumi.export(
+    "api",
+    {
+        "namespace": api.namespace,
+        "service": api.service_name,
+        "host": api.host,
+        "workload": api.workload_kind,
+    },
+)
+pulumi.export("release", release)

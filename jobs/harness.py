@@ -191,10 +191,28 @@ class SynthMocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         if args.typ.startswith("snowflake:") and "name" in state:
             state.setdefault("fullyQualifiedName", _snowflake_fqn(state))
+        for key in _dynamic_outputs().get(args.typ, ()):
+            # Dynamic resources' outputs exist only after create; name them as computed so what
+            # consumes them (the API's ConfigMap, stack outputs) shows where the value comes from.
+            state.setdefault(key, f"(computed: {key})")
         return f"{args.name}-id", state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
         return {}
+
+
+def _dynamic_outputs() -> dict[str, tuple[str, ...]]:
+    """Type token -> the `pulumi.Output` attributes each dynamic resource class declares."""
+    found: dict[str, tuple[str, ...]] = {}
+    pending = list(pulumi.dynamic.Resource.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        annotations = getattr(cls, "__annotations__", {})
+        found[f"pulumi-python:{cls._resource_type_name}"] = tuple(
+            key for key, hint in annotations.items() if "Output" in str(hint)
+        )
+    return found
 
 
 def _snowflake_fqn(state: Mapping[str, Any]) -> str:

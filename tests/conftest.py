@@ -47,3 +47,11 @@ def stack_config(stack: str) -> dict[str, Any]:
         key.split(":", 1)[1] if key.startswith("sophia-infra:") else key: copy.deepcopy(value)
         for key, value in doc["config"].items()
     }
+
+
+def committed_stack_configs() -> dict[str, dict[str, Any]]:
+    """Each committed stack file's `config:` block, keys as written (`sophia-infra:portkey`)."""
+    return {
+        stack: yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+        for stack in STACKS
+    }

@@ -23,6 +23,12 @@ from components.portkey.routing import ConfigSchemaError, RoutingPolicyError, bu
 from components.settings._base import CamelModel, KeyedValueError
 from components.settings.cortex import CortexSettings
 from components.settings.estuary import EstuarySettings
+from components.settings.kubernetes import (
+    KubernetesSettings,
+    ReleaseSettings,
+    check_canary_for_environment,
+    check_image_reference,
+)
 from components.settings.portkey import PortkeySettings
 from components.settings.snowflake import SnowflakeSettings
 from components.snowflake.agents import AgentCatalog, AgentCatalogError, load_agent_catalog
@@ -33,9 +39,15 @@ ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 PROD_MIN_RETENTION_DAYS = 7
 
 # Object-valued keys, each validated by its area's model.
-AREA_KEYS = ("snowflake", "cortex", "estuary", "portkey")
+AREA_KEYS = ("snowflake", "cortex", "estuary", "portkey", "kubernetes", "release")
 # Secret keys (`pulumi config set --secret`); never validated into plain models.
-SECRET_KEYS = ("snowflakePrivateKey", "estuarySourceCredentials", "estuaryLoaderPrivateKey")
+SECRET_KEYS = (
+    "snowflakePrivateKey",
+    "estuarySourceCredentials",
+    "estuaryLoaderPrivateKey",
+    "apiSnowflakePrivateKey",
+    "portkeyApiKey",
+)
 
 
 class SettingsError(Exception):
@@ -51,6 +63,8 @@ class StackSettings(CamelModel):
     cortex: CortexSettings = CortexSettings()
     estuary: EstuarySettings
     portkey: PortkeySettings
+    kubernetes: KubernetesSettings
+    release: ReleaseSettings = Field(description="What is deployed; written by jobs.promote.")
 
     @model_validator(mode="after")
     def _references(self) -> StackSettings:
@@ -61,6 +75,24 @@ class StackSettings(CamelModel):
                     service.warehouse,
                     "not a declared warehouse; declared: " + ", ".join(self.snowflake.warehouses),
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _release_rules(self) -> StackSettings:
+        try:
+            check_image_reference(
+                self.release.api_image, self.environment, self.kubernetes.image_repository
+            )
+        except ValueError as error:
+            raise KeyedValueError(
+                ("release", "apiImage"), self.release.api_image, str(error)
+            ) from error
+        try:
+            check_canary_for_environment(self.kubernetes.canary, self.environment)
+        except ValueError as error:
+            raise KeyedValueError(
+                ("kubernetes", "canary", "strategy"), self.kubernetes.canary.strategy, str(error)
+            ) from error
         return self
 
     @model_validator(mode="after")
@@ -99,6 +131,10 @@ class StackSecrets:
     estuary_source_credentials: pulumi.Output[dict[str, Any]]
     """Per enabled source, the connector's credential fields (see docs/estuary.md)."""
     estuary_loader_private_key: pulumi.Output[str]
+    api_snowflake_private_key: pulumi.Output[str]
+    """The API service user's key, mounted into the API's Secret."""
+    portkey_api_key: pulumi.Output[str]
+    """The key the API sends to the Portkey gateway."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +208,8 @@ def load(config: pulumi.Config | None = None, stack: str | None = None) -> Setti
         snowflake_private_key=config.require_secret("snowflakePrivateKey"),
         estuary_source_credentials=config.require_secret_object("estuarySourceCredentials"),
         estuary_loader_private_key=config.require_secret("estuaryLoaderPrivateKey"),
+        api_snowflake_private_key=config.require_secret("apiSnowflakePrivateKey"),
+        portkey_api_key=config.require_secret("portkeyApiKey"),
     )
     return Settings(stack=stack_settings, secrets=secrets, agents=agents)
 

@@ -184,5 +184,9 @@ class SnowflakeSettings(CamelModel):
         return value
 
     @property
+    def account_identifier(self) -> str:
+        return f"{self.organization_name}-{self.account_name}"
+
+    @property
     def host(self) -> str:
         return f"{self.organization_name}-{self.account_name}.snowflakecomputing.com".lower()

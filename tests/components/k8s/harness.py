@@ -23,7 +23,7 @@ from components.settings.kubernetes import KubernetesSettings, ReleaseSettings
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 STACKS = ("dev", "staging", "prod")
-_STACK_FILE = Path(__file__).with_name("stacks.yaml")
+_REPO_ROOT = Path(__file__).resolve().parents[3]
 
 PRIVATE_KEY = (
     "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq-test-only-key\n-----END PRIVATE KEY-----"
@@ -41,7 +41,8 @@ RUNTIME_CONFIG = {
 
 
 def stack_config(stack: str) -> dict[str, Any]:
-    return yaml.safe_load(_STACK_FILE.read_text())[stack]
+    # The committed stack files: what is tested is what the stacks declare.
+    return yaml.safe_load((_REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
 
 
 def stack_settings(stack: str) -> tuple[KubernetesSettings, ReleaseSettings]:
@@ -142,7 +143,7 @@ def render(
     portkey_api_key: Any = None,
     mocks: RecordingMocks | None = None,
 ) -> Rendered:
-    """Build the component for `environment` (stacks.yaml values unless overridden)."""
+    """Build the component for `environment` (Pulumi.<stack>.yaml values unless overridden)."""
     default_settings, release = stack_settings(environment)
     settings = settings or default_settings
     mocks = mocks if mocks is not None else RecordingMocks()

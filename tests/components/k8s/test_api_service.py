@@ -1,4 +1,4 @@
-"""`ApiService` under Pulumi mocks, for each stack's proposed settings (stacks.yaml)."""
+"""`ApiService` under Pulumi mocks, for each stack's settings (Pulumi.<stack>.yaml)."""
 
 from __future__ import annotations
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import pulumi
 import pytest
-import yaml
 
 from components.settings.portkey import PortkeySettings
+from tests.conftest import committed_stack_configs
 
-POLICIES = yaml.safe_load(Path(__file__).with_name("stack_policies.yaml").read_text())
+POLICIES = committed_stack_configs()
 
 
 class Mocks(pulumi.runtime.Mocks):

@@ -3,7 +3,7 @@
 The gateway (npm @portkey-ai/gateway, pinned in package.json; run `npm ci` first) runs on a free
 loopback port; fake OpenAI/Anthropic/Mistral upstreams run in-process. Every request carries the
 config that `build_config` produces for a stack's policy (tests/components/portkey/
-stack_policies.yaml), with the saved-provider slugs swapped for inline provider + custom_host
+Pulumi.<stack>.yaml), with the saved-provider slugs swapped for inline provider + custom_host
 (the OSS gateway cannot resolve slugs). The upstreams' request logs prove where traffic went.
 """
 
@@ -20,18 +20,18 @@ from typing import Any
 
 import pytest
 import requests
-import yaml
 
 from components.portkey.routing import build_config, with_inline_providers
 from components.settings.portkey import PortkeySettings
 from tests.components.portkey.fake_llm import FakeUpstream
+from tests.conftest import committed_stack_configs
 
 pytestmark = pytest.mark.needs_node
 
 REPO = Path(__file__).resolve().parents[3]
 GATEWAY_ENTRY = REPO / "node_modules" / "@portkey-ai" / "gateway" / "build" / "start-server.js"
 LOOPBACK_PRELOAD = Path(__file__).with_name("loopback.mjs")
-POLICIES = yaml.safe_load(Path(__file__).with_name("stack_policies.yaml").read_text())
+POLICIES = committed_stack_configs()
 FAKE_KEY = "sk-fake-upstream-key"
 STARTUP_TIMEOUT_S = 20.0
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import copy
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from components.portkey.routing import (
     ConfigSchemaError,
@@ -20,8 +18,9 @@ from components.portkey.routing import (
     worst_case_per_target,
 )
 from components.settings.portkey import PortkeySettings
+from tests.conftest import committed_stack_configs
 
-POLICIES = yaml.safe_load(Path(__file__).with_name("stack_policies.yaml").read_text())
+POLICIES = committed_stack_configs()
 
 
 def _raw(stack: str = "prod") -> dict[str, Any]:

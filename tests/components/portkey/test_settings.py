@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import copy
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from pydantic import ValidationError
 
 from components.settings.portkey import PortkeySettings
+from tests.conftest import committed_stack_configs
 
-POLICIES = yaml.safe_load(Path(__file__).with_name("stack_policies.yaml").read_text())
+POLICIES = committed_stack_configs()
 
 
 def _raw() -> dict[str, Any]:

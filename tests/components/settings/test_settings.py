@@ -140,13 +140,19 @@ def test_every_problem_reported_at_once() -> None:
 
 def test_enabled_source_without_credentials() -> None:
     message = _reject("staging", lambda c: c["estuarySourceCredentials"].pop("gong"))
-    assert "sophia-infra:estuarySourceCredentials.gong: missing, but estuary.sources.gong is enabled" in message
+    assert (
+        "sophia-infra:estuarySourceCredentials.gong: missing, but estuary.sources.gong is enabled"
+        in message
+    )
     assert "pulumi config set --secret --path" in message
 
 
 def test_prod_must_not_auto_add_bindings() -> None:
     message = _reject("prod", lambda c: c["estuary"].update(addNewBindings=True))
-    assert "sophia-infra:estuary.addNewBindings = true: prod must not let Estuary add bindings" in message
+    assert (
+        "sophia-infra:estuary.addNewBindings = true: prod must not let Estuary add bindings"
+        in message
+    )
 
 
 def test_portkey_policy_over_the_cost_ceiling() -> None:
