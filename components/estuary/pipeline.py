@@ -90,10 +90,15 @@ def _gong_config(s: Any, c: Mapping[str, Any]) -> dict[str, Any]:
     return config
 
 
+def _webhook_path(source: str, stream: str) -> str:
+    # 'events' keeps the plain /<source> path the vendors are already configured with.
+    return f"/{source}" if stream == "events" else f"/{source}/{stream}"
+
+
 def _webhook_config(source: str) -> Callable[..., dict[str, Any]]:
     def build(s: Any, c: Mapping[str, Any]) -> dict[str, Any]:
         return {
-            "paths": [f"/{source}"],
+            "paths": [_webhook_path(source, stream) for stream in s.streams],
             "require_auth_token": c["auth_token"],
             "allowedCorsOrigins": list(s.allowed_cors_origins),
         }
@@ -165,6 +170,17 @@ SOURCES: dict[str, SourceKind] = {
 }
 
 
+def source_streams(settings: EstuarySettings, source: str) -> tuple[Stream, ...]:
+    """The bindings of one source: fixed per connector, or the stack's feeds for webhooks."""
+    kind = SOURCES[source]
+    if kind.image != HTTP_INGEST_IMAGE:
+        return kind.streams
+    return tuple(
+        Stream(name, {"path": _webhook_path(source, name), "stream": name}, ("/_meta/webhookId",))
+        for name in getattr(settings.sources, source).streams
+    )
+
+
 def collection_name(prefix: str, source: str, stream: str) -> str:
     return f"{prefix}{source}/{stream}"
 
@@ -220,17 +236,15 @@ def _capture_spec(settings: EstuarySettings, source: str, config: Any) -> Captur
     kind = SOURCES[source]
     source_settings = getattr(settings.sources, source)
     prefix = settings.tenant_prefix
+    streams = source_streams(settings, source)
     return CaptureSpec(
         connector_image=kind.image,
         connector_tag=source_settings.connector_tag or kind.tag,
         endpoint_config=config,
         bindings=[
-            CaptureBinding(collection_name(prefix, source, s.name), s.resource)
-            for s in kind.streams
+            CaptureBinding(collection_name(prefix, source, s.name), s.resource) for s in streams
         ],
-        collections={
-            collection_name(prefix, source, s.name): collection_spec(s) for s in kind.streams
-        },
+        collections={collection_name(prefix, source, s.name): collection_spec(s) for s in streams},
         interval=source_settings.interval,
         auto_discover=AutoDiscover(
             add_new_bindings=settings.add_new_bindings,
@@ -248,7 +262,7 @@ def materialization_bindings(settings: EstuarySettings) -> list[MaterializationB
             resource={"table": f"{source}_{s.name}".upper(), "delta_updates": False},
         )
         for source in settings.sources.enabled()
-        for s in SOURCES[source].streams
+        for s in source_streams(settings, source)
     ]
 
 

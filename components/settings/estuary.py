@@ -38,6 +38,7 @@ _TOKEN = r"[\w.\-]+"
 _PREFIX = re.compile(rf"^(?:{_TOKEN}/)+$")
 _DURATION = re.compile(r"^(?:\d+(?:ms|s|m|h|d))+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z)?$")
+_STREAM = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]*/(?:[A-Za-z0-9_.\-]+|\*)$")
 
 
@@ -131,6 +132,24 @@ class WebhookSettings(SourceSettings):
     """An HTTP-ingest (webhook) capture: the vendor pushes JSON to Estuary."""
 
     allowed_cors_origins: tuple[str, ...] = ()
+    streams: tuple[str, ...] = Field(
+        ("events",),
+        description="Feeds pushed to this webhook (e.g. one per scraped site): each is a path "
+        "/<source>/<stream> ('events' is /<source>), a collection and a Snowflake table.",
+    )
+
+    @field_validator("streams")
+    @classmethod
+    def _check_streams(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [s for s in value if not _STREAM.match(s)]
+        if bad:
+            raise ValueError(
+                f"{bad} are not stream names; allowed: lower-case letters, digits and '_', "
+                "starting with a letter, at most 64 characters"
+            )
+        if not value or len(set(value)) != len(value):
+            raise ValueError("needs at least one stream, each named once")
+        return value
 
 
 class EstuarySources(CamelModel):

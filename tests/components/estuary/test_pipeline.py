@@ -181,3 +181,32 @@ def test_missing_credential_names_the_source_and_field_only() -> None:
         capture_definitions(settings(), {**SECRETS, "gong": {"access_key": "k"}})
     assert "'access_key_secret'" in str(info.value) and "'gong'" in str(info.value)
     assert "PLAINTEXT" not in str(info.value)
+
+
+def test_webhook_feeds_become_bindings_collections_and_tables() -> None:
+    from components.settings import SettingsError
+    from jobs.harness import synthesize
+    from tests.conftest import stack_config
+
+    config = stack_config("prod")
+    config["estuary"]["sources"]["zenrows"]["streams"] = ["events", "pricing_pages"]
+    synthesis = synthesize("prod", overrides={"estuary": config["estuary"]})
+    zenrows = synthesis.one("pulumi-python:dynamic/estuary:Capture", "estuary-zenrows").inputs
+    assert [b["resource"] for b in zenrows["bindings"]] == [
+        {"path": "/zenrows", "stream": "events"},
+        {"path": "/zenrows/pricing_pages", "stream": "pricing_pages"},
+    ]
+    assert set(zenrows["collections"]) == {
+        "sophia/prod/zenrows/events",
+        "sophia/prod/zenrows/pricing_pages",
+    }
+    (materialization,) = synthesis.by_type("pulumi-python:dynamic/estuary:Materialization")
+    tables = {b["resource"]["table"] for b in materialization.inputs["bindings"]}
+    assert {"ZENROWS_EVENTS", "ZENROWS_PRICING_PAGES"} <= tables
+
+    config["estuary"]["sources"]["zenrows"]["streams"] = ["Pricing Pages"]
+    with pytest.raises(
+        SettingsError,
+        match=r"estuary.sources.zenrows.streams = \[\"Pricing Pages\"\]: \['Pricing Pages'\] are not stream names",
+    ):
+        synthesize("prod", overrides={"estuary": config["estuary"]})
