@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
+import gc
 import json
 import runpy
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +137,10 @@ def synthesize(
     config, secret_keys = load_stack_config(stack, root, overrides)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # A run allocates many small, short-lived objects and few cycles; pausing the cyclic
+    # collector keeps large stacks linear (measured in BENCHMARKS.md) at a bounded memory cost.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         pulumi_settings.ROOT.set(None)
         set_all_config(config, secret_keys)
@@ -170,6 +177,8 @@ def synthesize(
             config=config,
         )
     finally:
+        if gc_was_enabled:
+            gc.enable()
         asyncio.set_event_loop(None)
         loop.close()
 
@@ -187,7 +196,13 @@ def _store(exports: dict[str, Any], secret_exports: list[str]):
 class SynthMocks(pulumi.runtime.Mocks):
     """Echo inputs back as state (keeps secrets secret) and add the outputs callers read."""
 
+    def __init__(self) -> None:
+        # The monitor calls new_resource on the registering thread; the recording monitor reads
+        # the inputs back from here instead of deserializing the request a second time.
+        self.last_inputs = threading.local()
+
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.last_inputs.value = args.inputs
         state = dict(args.inputs)
         if args.typ.startswith("snowflake:") and "name" in state:
             state.setdefault("fullyQualifiedName", _snowflake_fqn(state))
@@ -201,6 +216,7 @@ class SynthMocks(pulumi.runtime.Mocks):
         return {}
 
 
+@functools.cache
 def _dynamic_outputs() -> dict[str, tuple[str, ...]]:
     """Type token -> the `pulumi.Output` attributes each dynamic resource class declares."""
     found: dict[str, tuple[str, ...]] = {}
@@ -223,15 +239,16 @@ def _snowflake_fqn(state: Mapping[str, Any]) -> str:
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that also keeps each registration's options and secret-ness of inputs."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks: SynthMocks) -> None:
         super().__init__(mocks)
+        self.synth_mocks = mocks
         self.declared: list[DeclaredResource] = []
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
             return response
-        raw_inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        raw_inputs = self.synth_mocks.last_inputs.value
         secret_paths: list[str] = []
         inputs = _redact(raw_inputs, "", secret_paths)
         self.declared.append(
