@@ -35,7 +35,7 @@ lint: venv
 test: venv node lint
 	$(BIN)/python -m pytest
 
-bench: venv node
+bench: venv
 	$(BIN)/python -m bench
 
 clean:

@@ -194,7 +194,7 @@ def _store(exports: dict[str, Any], secret_exports: list[str]):
 
 
 class SynthMocks(pulumi.runtime.Mocks):
-    """Echo inputs back as state (keeps secrets secret) and add the outputs callers read."""
+    """Answer each registration with the outputs only a provider could compute."""
 
     def __init__(self) -> None:
         # The monitor calls new_resource on the registering thread; the recording monitor reads
@@ -203,13 +203,17 @@ class SynthMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.last_inputs.value = args.inputs
-        state = dict(args.inputs)
-        if args.typ.startswith("snowflake:") and "name" in state:
-            state.setdefault("fullyQualifiedName", _snowflake_fqn(state))
+        # Only computed outputs: outside preview the SDK resolves every other output from the
+        # resource's own inputs (secrets stay secret), so echoing the inputs back would only
+        # serialize and parse them twice more.
+        state: dict[str, Any] = {}
+        if args.typ.startswith("snowflake:") and "name" in args.inputs:
+            state["fullyQualifiedName"] = _snowflake_fqn(args.inputs)
         for key in _dynamic_outputs().get(args.typ, ()):
             # Dynamic resources' outputs exist only after create; name them as computed so what
             # consumes them (the API's ConfigMap, stack outputs) shows where the value comes from.
-            state.setdefault(key, f"(computed: {key})")
+            if key not in args.inputs:
+                state[key] = f"(computed: {key})"
         return f"{args.name}-id", state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:

@@ -19,7 +19,6 @@ import pulumi
 from pulumi.runtime.config import get_config
 from pydantic import Field, ValidationError, model_validator
 
-from components.portkey.routing import ConfigSchemaError, RoutingPolicyError, build_config
 from components.settings._base import CamelModel, KeyedValueError
 from components.settings.cortex import CortexSettings
 from components.settings.estuary import EstuarySettings
@@ -187,6 +186,10 @@ def load(config: pulumi.Config | None = None, stack: str | None = None) -> Setti
             problems.append(str(error))
 
     if stack_settings is not None:
+        # Imported here: routing imports the settings models, so a module-level import would be
+        # circular whenever routing is imported first (as in the dynamic-provider host).
+        from components.portkey.routing import ConfigSchemaError, RoutingPolicyError, build_config
+
         try:
             build_config(stack_settings.portkey)
         except (RoutingPolicyError, ConfigSchemaError) as error:

@@ -1,0 +1,199 @@
+"""python -m bench: what every preview, PR check and drift run pays, and how it grows.
+
+Writes BENCHMARKS.md (machine, date, commands, medians, targets). Whole processes are timed, each
+several times, and the median is reported; ratios compare numbers measured in this one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import itertools
+import os
+import platform
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.growth import growth_project
+from bench.processes import REPO_ROOT, Measurement, measure
+from bench.providers import Operation, estuary_operations, portkey_operations
+
+FLOOR_IMPORTS = "import pulumi, pulumi_snowflake, pulumi_kubernetes, pulumi_random"
+STACKS = ("dev", "staging", "prod")
+# Targets from the benchmark issue.
+PROD_OVER_FLOOR = 1.5
+LARGEST_OVER_FLOOR = 4.0
+MARGINAL_MS = 2.0
+PEAK_MIB = 1024
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
+    parser.add_argument("--growth-runs", type=int, default=3, help="runs per growth size")
+    parser.add_argument("--sizes", default="10,100,500,2000", help="Estuary bindings per size")
+    parser.add_argument("--output", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    python = sys.executable
+
+    print("floor ...", flush=True)
+    floor = measure("import floor", [python, "-c", FLOOR_IMPORTS], args.runs)
+    stacks = []
+    for stack in STACKS:
+        print(f"synth {stack} ...", flush=True)
+        stacks.append(
+            measure(f"synth {stack}", [python, "-m", "jobs.synth", "--stack", stack], args.runs)
+        )
+    growth: list[tuple[int, int, Measurement]] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for size in sizes:
+            print(f"growth {size} bindings ...", flush=True)
+            directory = Path(scratch) / f"grow{size}"
+            stack = growth_project(size, directory)
+            command = [
+                python,
+                "-m",
+                "jobs.synth",
+                "--stack",
+                stack,
+                "--project-dir",
+                str(directory),
+            ]
+            result = measure(f"{size} bindings", command, args.growth_runs)
+            growth.append((size, _resources(result), result))
+    print("providers ...", flush=True)
+    operations = estuary_operations() + portkey_operations()
+
+    report = render(floor, stacks, growth, operations, args)
+    args.output.write_text(report)
+    print(report)
+    return 0
+
+
+def _resources(measurement: Measurement) -> int:
+    first_line = measurement.runs[0].stdout.splitlines()[0]  # "Stack x: N resources declared"
+    return int(first_line.split(": ")[1].split()[0])
+
+
+def _slope_ms(points: list[tuple[int, float]]) -> float:
+    """Least-squares seconds per resource, in milliseconds."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    num = sum((x - mean_x) * (y - mean_y) for x, y in points)
+    den = sum((x - mean_x) ** 2 for x in xs)
+    return num / den * 1000
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def render(
+    floor: Measurement,
+    stacks: list[Measurement],
+    growth: list[tuple[int, int, Measurement]],
+    operations: list[Operation],
+    args: argparse.Namespace,
+) -> str:
+    floor_s = floor.median_seconds
+    prod = next(m for m in stacks if m.label == "synth prod")
+    prod_ratio = prod.median_seconds / floor_s
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Latest `python -m bench` run: {datetime.date.today().isoformat()}, "
+        f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+        f"Medians of {args.runs} runs ({args.growth_runs} per growth size); whole processes, "
+        "wall time, peak RSS of the process. Reproduce with `make bench` "
+        f"(= `.venv/bin/python -m bench --runs {args.runs} --growth-runs {args.growth_runs} "
+        f"--sizes {args.sizes}`).",
+        "",
+        "## Start-up and synth",
+        "",
+        "| what | command | median s | x floor | peak MiB |",
+        "|---|---|---|---|---|",
+    ]
+    for m in (floor, *stacks):
+        lines.append(
+            f"| {m.label} | `{m.command}` | {m.median_seconds:.2f} | "
+            f"{m.median_seconds / floor_s:.2f} | {m.peak_mib:.0f} |"
+        )
+    lines += [
+        "",
+        "## Growth",
+        "",
+        "Generated from the prod stack (`bench/growth.py`): N Estuary bindings spread over the "
+        "webhook sources' feeds, N/10 extra schemas, N/50 extra warehouses with monitors.",
+        "",
+        "| bindings | resources | median s | x floor | ms per resource above the 10-binding run "
+        "| peak MiB |",
+        "|---|---|---|---|---|---|",
+    ]
+    _, base_resources, base = growth[0]
+    for size, resources, m in growth:
+        marginal = (
+            (m.median_seconds - base.median_seconds) / (resources - base_resources) * 1000
+            if resources != base_resources
+            else float("nan")
+        )
+        lines.append(
+            f"| {size} | {resources} | {m.median_seconds:.2f} | "
+            f"{m.median_seconds / floor_s:.2f} | {marginal:.2f} | {m.peak_mib:.0f} |"
+        )
+    slope = _slope_ms([(r, m.median_seconds) for _, r, m in growth])
+    segments = [
+        (b[2].median_seconds - a[2].median_seconds) / (b[1] - a[1]) * 1000
+        for a, b in itertools.pairwise(growth)
+    ]
+    largest_size, _, largest = growth[-1]
+    peak = max(m.peak_mib for _, _, m in growth)
+    lines += [
+        "",
+        f"Least-squares marginal cost: **{slope:.2f} ms per declared resource**; per segment: "
+        + ", ".join(f"{s:.2f}" for s in segments)
+        + " ms (roughly equal segments = linear).",
+        "",
+        "## Dynamic providers against the local stand-ins",
+        "",
+        "| resource | operation | HTTP round trips | ms | calls |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {o.resource} | {o.operation} | {o.round_trips} | {o.milliseconds:.1f} | {o.calls} |"
+        for o in operations
+    ]
+    noop = [o for o in operations if o.operation == "no-op diff"]
+    reads = [o for o in operations if o.operation.startswith("read")]
+    estuary_create = next(o for o in operations if o.resource.startswith("estuary Capture"))
+    lines += [
+        "",
+        "## Targets",
+        "",
+        "| target | measured | verdict |",
+        "|---|---|---|",
+        f"| prod synth <= {PROD_OVER_FLOOR}x the import floor | "
+        f"{prod_ratio:.2f}x | {_verdict(prod_ratio <= PROD_OVER_FLOOR)} |",
+        f"| marginal cost <= {MARGINAL_MS} ms per declared resource | {slope:.2f} ms | "
+        f"{_verdict(slope <= MARGINAL_MS)} |",
+        f"| {largest_size}-binding synth within {LARGEST_OVER_FLOOR}x the floor | "
+        f"{largest.median_seconds / floor_s:.2f}x | "
+        f"{_verdict(largest.median_seconds / floor_s <= LARGEST_OVER_FLOOR)} |",
+        f"| peak memory under 1 GiB | {peak:.0f} MiB | {_verdict(peak < PEAK_MIB)} |",
+        f"| a no-op diff makes zero HTTP calls | {max(o.round_trips for o in noop)} | "
+        f"{_verdict(all(o.round_trips == 0 for o in noop))} |",
+        f"| a read is one round trip | {max(o.round_trips for o in reads)} | "
+        f"{_verdict(all(o.round_trips == 1 for o in reads))} |",
+        f"| Estuary create <= draft + stage + publish + poll + read back (+ token, connector "
+        f"tag, encryption) | {estuary_create.round_trips} | "
+        f"{_verdict(estuary_create.round_trips <= 9)} |",
+        "",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

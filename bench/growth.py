@@ -1,0 +1,56 @@
+"""Generated stacks that grow: N Estuary bindings, N/10 extra schemas, N/50 extra warehouses.
+
+Each size is a copy of the prod stack in a scratch project directory (the program and Pulumi.yaml
+are copied, the components are imported from this checkout), with the fixed-stream sources turned
+off and the N bindings spread over the four webhook sources as feeds, so N is exact.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.processes import REPO_ROOT
+
+WEBHOOK_SOURCES = ("usergems", "apollo", "zenrows", "apify")
+FIXED_SOURCES = ("github", "hubspot", "slack", "intercom", "gong")
+
+
+def growth_config(bindings: int) -> dict[str, Any]:
+    """The prod stack's config, grown to `bindings` Estuary bindings."""
+    doc = yaml.safe_load((REPO_ROOT / "Pulumi.prod.yaml").read_text())
+    config = copy.deepcopy(doc["config"])
+    estuary = config["sophia-infra:estuary"]
+    for source in FIXED_SOURCES:
+        estuary["sources"].setdefault(source, {})["enabled"] = False
+    for index, source in enumerate(WEBHOOK_SOURCES):
+        share = bindings // len(WEBHOOK_SOURCES) + (index < bindings % len(WEBHOOK_SOURCES))
+        estuary["sources"][source] = {
+            "enabled": True,
+            "streams": [f"feed_{i:05d}" for i in range(share)] or ["events"],
+        }
+    snowflake = config["sophia-infra:snowflake"]
+    snowflake["database"]["extraSchemas"] = [f"GROWTH_{i:04d}" for i in range(bindings // 10)]
+    for i in range(bindings // 50):
+        snowflake["warehouses"][f"GROWTH_{i:03d}_WH"] = {
+            "size": "XSMALL",
+            "autoSuspendSeconds": 60,
+            "creditQuota": 10,
+        }
+    return {"config": config}
+
+
+def growth_project(bindings: int, directory: Path) -> str:
+    """Write a scratch project with stack `grow<N>`; returns the stack name."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(REPO_ROOT / name, directory / name)
+    stack = f"grow{bindings}"
+    (directory / f"Pulumi.{stack}.yaml").write_text(
+        yaml.safe_dump(growth_config(bindings), sort_keys=False)
+    )
+    return stack

@@ -1,0 +1,59 @@
+"""Time whole processes: wall seconds and peak resident memory of each run."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mib: float
+    stdout: str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    label: str
+    command: str
+    runs: tuple[Run, ...]
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def peak_mib(self) -> float:
+        return max(r.peak_mib for r in self.runs)
+
+
+def run_once(args: list[str], cwd: Path = REPO_ROOT) -> Run:
+    """One process; `os.wait4` gives this child's own rusage (peak RSS), not the cumulative one."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} exited {process.returncode}:\n{stderr[-2000:]}")
+    # ru_maxrss is KiB on Linux.
+    return Run(seconds=seconds, peak_mib=usage.ru_maxrss / 1024, stdout=stdout)
+
+
+def measure(label: str, args: list[str], runs: int, cwd: Path = REPO_ROOT) -> Measurement:
+    results = tuple(run_once(args, cwd) for _ in range(runs))
+    shown = " ".join(a if a != sys.executable else "python" for a in args)
+    return Measurement(label=label, command=shown, runs=results)
