@@ -1,15 +1,12 @@
 """sophia-infra: wiring only. Settings -> components in dependency order -> stack outputs."""
 
-import hashlib
-import json
-
 import pulumi
 
 from components import settings as stack_settings
 from components.estuary.pipeline import Pipeline, PipelineArgs
 from components.k8s.api_service import ApiService, ApiServiceArgs
 from components.portkey.gateway import Gateway, GatewayArgs
-from components.portkey.routing import build_config, canonical_json, load_price_table
+from components.release import release_record
 from components.snowflake.access import AccessArgs, AccessControl
 from components.snowflake.cortex import CORTEX_SCHEMA, Cortex, CortexArgs
 from components.snowflake.database import Database, DatabaseArgs
@@ -61,21 +58,6 @@ access = AccessControl(
         warehouses={base: wh.name for base, wh in warehouses.items()},
         tables={key: table.name for key, table in database.tables.items()},
         owner_parent_role=snowflake_settings.admin_roles.sysadmin,
-        owned_objects={
-            "database": ("DATABASE", database.name),
-            **{
-                f"schema-{schema.lower()}": (
-                    "SCHEMA",
-                    pulumi.Output.concat('"', database.name, '"."', schema_name, '"'),
-                )
-                for schema, schema_name in database.schema_names.items()
-                if schema != "PUBLIC"
-            },
-            **{
-                f"warehouse-{base.lower()}": ("WAREHOUSE", wh.name)
-                for base, wh in warehouses.items()
-            },
-        },
     ),
     provider=providers.securityadmin,
 )
@@ -154,20 +136,7 @@ api = ApiService(
             "SNOWFLAKE_DATABASE": database.name,
             "CORTEX_SCHEMA": CORTEX_SCHEMA,
             "CORTEX_SEARCH_SERVICE": cortex.search_service_names["SOPHIA_SEARCH"],
-            # Agent identifiers plus the plan's temperature, which the API sends with each run
-            # (a Cortex Agent specification has no temperature).
-            "CORTEX_AGENT": pulumi.Output.all(**cortex.agent_names).apply(
-                lambda names: json.dumps(
-                    {
-                        agent.name: {
-                            "name": names[agent.name],
-                            "temperature": agent.definition.temperature,
-                        }
-                        for agent in settings.agents.agents
-                    },
-                    sort_keys=True,
-                )
-            ),
+            "CORTEX_AGENT": cortex.agents_runtime_config,
             "PORTKEY_CONFIG": gateway.config_slug,
             "PORTKEY_METADATA_ENVIRONMENT": stack.environment,
             "ESTUARY_PREFIX": stack.estuary.tenant_prefix,
@@ -177,16 +146,7 @@ api = ApiService(
     ),
 )
 
-# What promotion moves between stacks (jobs.promote): the image, plus the versions of what the
-# repo declares, so a promoted stack can be checked against the release it was promised.
-release = {
-    "apiImage": stack.release.api_image,
-    "agentsSpecVersion": f"{settings.agents.version}-{settings.agents.digest}",
-    "portkeyConfigHash": hashlib.sha256(
-        canonical_json(build_config(stack.portkey)).encode()
-    ).hexdigest()[:12],
-    "priceTableVersion": load_price_table().version,
-}
+release = release_record(stack, settings.agents)
 
 pulumi.export("environment", stack.environment)
 pulumi.export("nameSuffix", suffix)

@@ -8,7 +8,7 @@ grants account-level administrative privileges: service roles only get object pr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
@@ -52,8 +52,6 @@ class AccessArgs:
     tables: Mapping[str, pulumi.Input[str]]
     """'SCHEMA.TABLE' -> table name output (a dependency on the table, not just its name)."""
     owner_parent_role: str = "SYSADMIN"
-    owned_objects: Mapping[str, tuple[str, pulumi.Input[str]]] = field(default_factory=dict)
-    """Resource-name key -> (object type, fully qualified name) to transfer to the admin role."""
 
 
 def access_plan(schemas: tuple[str, ...], warehouses: tuple[str, ...]) -> tuple[Grant, ...]:
@@ -146,7 +144,15 @@ class AccessControl(pulumi.ComponentResource):
                 opts=child,
             )
 
-        for key, (object_type, object_name) in args.owned_objects.items():
+        # The admin role owns the database, its schemas and the warehouses (COPY keeps the
+        # grants already made on them); objects are created by SYSADMIN and handed over.
+        owned: dict[str, tuple[str, pulumi.Input[str]]] = {"database": ("DATABASE", args.database)}
+        for schema, schema_name in args.schemas.items():
+            if schema != "PUBLIC":  # PUBLIC comes with the database and stays with its owner
+                owned[f"schema-{schema.lower()}"] = ("SCHEMA", _fqn(args.database, schema_name))
+        for base, warehouse_name in args.warehouses.items():
+            owned[f"warehouse-{base.lower()}"] = ("WAREHOUSE", warehouse_name)
+        for key, (object_type, object_name) in owned.items():
             snowflake.GrantOwnership(
                 f"{name}-ownership-{key}",
                 account_role_name=roles["admin"].name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -68,6 +69,9 @@ class Cortex(pulumi.ComponentResource):
 
     search_service_names: dict[str, pulumi.Output[str]]
     agent_names: dict[str, pulumi.Output[str]]
+    agents_runtime_config: pulumi.Output[str]
+    """JSON for the API: per agent its name and the plan's temperature, which the API sends with
+    each run (an agent specification has no temperature)."""
 
     def __init__(
         self,
@@ -143,8 +147,22 @@ class Cortex(pulumi.ComponentResource):
             )
             self.agent_names[agent.name] = resource.name
             self._grant_usage(name, "AGENT", agent.identifier, resource, args, grant_provider)
+        temperatures = {a.name: a.definition.temperature for a in args.catalog.agents}
+        self.agents_runtime_config = pulumi.Output.all(**self.agent_names).apply(
+            lambda names: json.dumps(
+                {
+                    agent: {"name": names[agent], "temperature": temperature}
+                    for agent, temperature in temperatures.items()
+                },
+                sort_keys=True,
+            )
+        )
         self.register_outputs(
-            {"search_service_names": self.search_service_names, "agent_names": self.agent_names}
+            {
+                "search_service_names": self.search_service_names,
+                "agent_names": self.agent_names,
+                "agents_runtime_config": self.agents_runtime_config,
+            }
         )
 
     def _grant_usage(

@@ -1,0 +1,23 @@
+"""The release record a stack exports and `jobs.promote` moves between stacks.
+
+The image comes from stack config (`sophia-infra:release`); the other fields are versions of what
+the repository declares, so a promoted stack can be checked against the release it was promised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from components.portkey.routing import build_config, canonical_json, load_price_table
+from components.settings import StackSettings
+from components.snowflake.agents import AgentCatalog
+
+
+def release_record(stack: StackSettings, agents: AgentCatalog) -> dict[str, object]:
+    config = canonical_json(build_config(stack.portkey))
+    return {
+        "apiImage": stack.release.api_image,
+        "agentsSpecVersion": f"{agents.version}-{agents.digest}",
+        "portkeyConfigHash": hashlib.sha256(config.encode()).hexdigest()[:12],
+        "priceTableVersion": load_price_table().version,
+    }
