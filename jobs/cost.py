@@ -1143,8 +1143,9 @@ class LineChange:
         return item
 
     def delta(self, attribute: str) -> Decimal | None:
-        old = getattr(self.base, attribute) if self.base else Decimal(0)
-        new = getattr(self.head, attribute) if self.head else Decimal(0)
+        """head - base (a missing side counts 0); None when the figure is not priced in it."""
+        old = getattr(self.base, attribute) if self.base else None
+        new = getattr(self.head, attribute) if self.head else None
         if old is None and new is None:
             return None
         return (new or Decimal(0)) - (old or Decimal(0))
@@ -1302,12 +1303,13 @@ def render_cost_diff(diff: CostDiff) -> str:
         ],
     )
     new_flags, resolved_flags = diff.flag_changes()
-    notes = [n for n in head.notes if n not in base.notes]
+    notes = [(base.title, n) for n in base.notes if n not in head.notes]
+    notes += [(head.title, n) for n in head.notes if n not in base.notes]
     if new_flags or resolved_flags or notes:
-        lines += ["", "### Flags", ""]
+        lines += ["", "### Flags and notes", ""]
         lines += [f"- new: {flag}" for flag in new_flags]
         lines += [f"- resolved: {flag}" for flag in resolved_flags]
-        lines += [f"- note ({head.title}): {note}" for note in notes]
+        lines += [f"- note ({title}): {note}" for title, note in notes]
     return "\n".join(lines)
 
 
