@@ -173,11 +173,17 @@ def cost_ceiling(
         ) / _THOUSAND
         if worst > ceiling:
             yield (
-                f"{_gateway(props)}: {path} ({model}) can cost ${worst:.4f} per request "
+                f"{_gateway(props)}: {path} ({model}) can cost ${_usd(worst)} per request "
                 f"({prompt_tokens} prompt + {output_tokens} output tokens"
                 f"{'' if capped else ', no max_tokens'}, {source}); this stack's ceiling is "
                 f"${ceiling} (maxCostPerRequestUsd)"
             )
+
+
+def _usd(amount: Decimal) -> str:
+    """Exact enough to compare with a ceiling: 0.09998 stays 0.09998, never rounds to 0.1000."""
+    text = f"{amount:.6f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 _CREDENTIAL_KEYS = ({"api", "key"}, {"token"}, {"password"}, {"secret"}, {"authorization"})

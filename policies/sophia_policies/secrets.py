@@ -78,6 +78,8 @@ def looks_like_credential(key: str) -> bool:
 
 
 def _kind(resource: PolicyResource) -> str:
+    if resource.resource_type.startswith("pulumi:providers:"):
+        return f"{resource.resource_type.rsplit(':', 1)[-1]} provider"
     return resource.resource_type.rsplit(":", 1)[-1]
 
 
