@@ -3,6 +3,8 @@
     python -m jobs.synth --stack dev                  # tree by component + count by type
     python -m jobs.synth --stack prod --json out.json # every resource, inputs redacted
     python -m jobs.synth --stack prod --diff staging  # what prod declares differently
+    python -m jobs.synth --stack prod --cost          # what it may spend (docs/cost.md)
+    python -m jobs.synth --stack prod --cost --diff staging
 
 Exit codes: 0 ok, 2 the stack config is invalid or missing (the message says what and where).
 """
@@ -54,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="with --diff: keep differences that are only name suffixes",
     )
+    parser.add_argument(
+        "--cost",
+        action="store_true",
+        help="print the cost table; with --diff, the cost change from OTHER_STACK (docs/cost.md)",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -66,10 +73,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(to_json(synthesis), indent=2, sort_keys=True) + "\n")
         print(f"wrote {len(synthesis.resources)} resources to {args.json}")
+    if args.cost:
+        return _print_cost(synthesis, other)
     if other is not None:
         print(render_diff(other, synthesis, hide_suffixes=not args.raw))
     else:
         print(render_tree(synthesis))
+    return EXIT_OK
+
+
+def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
+    from jobs import cost  # imported here: only --cost needs the price book
+
+    try:
+        book = cost.load_price_book()
+        head = cost.cost_report(to_json(synthesis), book)
+        if other is None:
+            print(cost.render_cost(head))
+        else:
+            base = cost.cost_report(to_json(other), book)
+            print(cost.render_cost_diff(cost.diff_cost(base, head)))
+    except cost.CostError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
     return EXIT_OK
 
 

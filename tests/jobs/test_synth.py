@@ -103,3 +103,12 @@ def test_secure_values_become_secret_placeholders() -> None:
     config, secret_keys = load_stack_config("dev")
     assert "sophia-infra:snowflakePrivateKey" in secret_keys
     assert config["sophia-infra:snowflakePrivateKey"].startswith("synth-placeholder-for-")
+
+
+def test_cost_flag_prints_the_table_and_the_diff(capsys: pytest.CaptureFixture[str]) -> None:
+    assert synth.main(["--stack", "prod", "--cost"]) == 0
+    out = capsys.readouterr().out
+    assert "## Cost view: prod" in out
+    assert "| API_WH " in out and "sophia-prod-routing" in out
+    assert synth.main(["--stack", "prod", "--cost", "--diff", "staging"]) == 0
+    assert "API_WH" in capsys.readouterr().out
