@@ -127,3 +127,9 @@ def test_the_rules_import_as_the_engine_imports_them() -> None:
         check=True,
     )
     assert json.loads(result.stdout) == [len(POLICIES), []]
+
+
+def test_docs_list_every_rule() -> None:
+    docs = (REPO_ROOT / "docs" / "policies.md").read_text()
+    missing = [p.name for p in POLICIES if f"| `{p.name}` |" not in docs]
+    assert missing == []
