@@ -3,10 +3,12 @@
     python -m jobs.synth --stack dev                  # tree by component + count by type
     python -m jobs.synth --stack prod --json out.json # every resource, inputs redacted
     python -m jobs.synth --stack prod --diff staging  # what prod declares differently
+    python -m jobs.synth --stack prod --check         # the policy pack, offline (docs/policies.md)
     python -m jobs.synth --stack prod --cost          # what it may spend (docs/cost.md)
     python -m jobs.synth --stack prod --cost --diff staging
 
-Exit codes: 0 ok, 2 the stack config is invalid or missing (the message says what and where).
+Exit codes: 0 ok, 1 a mandatory policy violation (--check), 2 the stack config is invalid or
+missing (the message says what and where).
 """
 
 from __future__ import annotations
@@ -57,6 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with --diff: keep differences that are only name suffixes",
     )
     parser.add_argument(
+        "--check",
+        action="store_true",
+        help="run the policy pack offline with policies/config/<stack>.json and validate the "
+        "Kubernetes objects (docs/policies.md); exit 1 on a mandatory violation",
+    )
+    parser.add_argument(
         "--cost",
         action="store_true",
         help="print the cost table; with --diff, the cost change from OTHER_STACK (docs/cost.md)",
@@ -73,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(to_json(synthesis), indent=2, sort_keys=True) + "\n")
         print(f"wrote {len(synthesis.resources)} resources to {args.json}")
+    if args.check:
+        return _print_check(synthesis)
     if args.cost:
         return _print_cost(synthesis, other)
     if other is not None:
@@ -80,6 +90,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(render_tree(synthesis))
     return EXIT_OK
+
+
+def _print_check(synthesis: Synthesis) -> int:
+    from jobs.check import PolicyConfigError, load_policy_config, render_check, run_checks
+
+    try:
+        report = run_checks(synthesis, load_policy_config(synthesis.stack))
+    except PolicyConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    print(render_check(report))
+    return report.exit_code
 
 
 def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:

@@ -112,3 +112,41 @@ def test_cost_flag_prints_the_table_and_the_diff(capsys: pytest.CaptureFixture[s
     assert "| API_WH " in out and "sophia-prod-routing" in out
     assert synth.main(["--stack", "prod", "--cost", "--diff", "staging"]) == 0
     assert "API_WH" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_check_flag_passes_the_committed_stacks(
+    stack: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert synth.main(["--stack", stack, "--check"]) == 0
+    out = capsys.readouterr().out
+    assert f"Policy check of stack {stack}: pack sophia-infra" in out
+    assert "PASS: no mandatory violations" in out
+
+
+def test_check_flag_fails_on_a_mandatory_violation(tmp_path: Path) -> None:
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((REPO_ROOT / name).read_text())
+    text = (
+        (REPO_ROOT / "Pulumi.prod.yaml").read_text().replace("protect: true", "protect: false", 1)
+    )
+    (tmp_path / "Pulumi.prod.yaml").write_text(text)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jobs.synth",
+            "--stack",
+            "prod",
+            "--check",
+            "--project-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "snowflake-data-protected" in result.stdout
+    assert "FAIL" in result.stdout
