@@ -20,8 +20,13 @@ WEBHOOK_SOURCES = ("usergems", "apollo", "zenrows", "apify")
 FIXED_SOURCES = ("github", "hubspot", "slack", "intercom", "gong")
 
 
-def growth_config(bindings: int) -> dict[str, Any]:
-    """The prod stack's config, grown to `bindings` Estuary bindings."""
+def growth_config(bindings: int, objects_from: int | None = None) -> dict[str, Any]:
+    """The prod stack's config, grown to `bindings` Estuary bindings.
+
+    Schemas and warehouses grow with `objects_from` (default: `bindings`), so the cost of
+    bindings (heavier resources) and of objects (more resources) can be measured apart.
+    """
+    objects = bindings if objects_from is None else objects_from
     doc = yaml.safe_load((REPO_ROOT / "Pulumi.prod.yaml").read_text())
     config = copy.deepcopy(doc["config"])
     estuary = config["sophia-infra:estuary"]
@@ -34,8 +39,8 @@ def growth_config(bindings: int) -> dict[str, Any]:
             "streams": [f"feed_{i:05d}" for i in range(share)] or ["events"],
         }
     snowflake = config["sophia-infra:snowflake"]
-    snowflake["database"]["extraSchemas"] = [f"GROWTH_{i:04d}" for i in range(bindings // 10)]
-    for i in range(bindings // 50):
+    snowflake["database"]["extraSchemas"] = [f"GROWTH_{i:04d}" for i in range(objects // 10)]
+    for i in range(objects // 50):
         snowflake["warehouses"][f"GROWTH_{i:03d}_WH"] = {
             "size": "XSMALL",
             "autoSuspendSeconds": 60,
@@ -44,13 +49,15 @@ def growth_config(bindings: int) -> dict[str, Any]:
     return {"config": config}
 
 
-def growth_project(bindings: int, directory: Path) -> str:
-    """Write a scratch project with stack `grow<N>`; returns the stack name."""
+def growth_project(
+    bindings: int, directory: Path, objects_from: int | None = None, stack: str | None = None
+) -> str:
+    """Write a scratch project with one generated stack; returns the stack name."""
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(REPO_ROOT / name, directory / name)
-    stack = f"grow{bindings}"
+    stack = stack or f"grow{bindings}"
     (directory / f"Pulumi.{stack}.yaml").write_text(
-        yaml.safe_dump(growth_config(bindings), sort_keys=False)
+        yaml.safe_dump(growth_config(bindings, objects_from), sort_keys=False)
     )
     return stack

@@ -53,7 +53,20 @@ def run_once(args: list[str], cwd: Path = REPO_ROOT) -> Run:
     return Run(seconds=seconds, peak_mib=usage.ru_maxrss / 1024, stdout=stdout)
 
 
-def measure(label: str, args: list[str], runs: int, cwd: Path = REPO_ROOT) -> Measurement:
-    results = tuple(run_once(args, cwd) for _ in range(runs))
-    shown = " ".join(a if a != sys.executable else "python" for a in args)
-    return Measurement(label=label, command=shown, runs=results)
+def measure_interleaved(
+    commands: dict[str, list[str]], runs: int, cwd: Path = REPO_ROOT
+) -> dict[str, Measurement]:
+    """Run each command `runs` times, round-robin, so a slow spell of a shared machine hits
+    every command alike and the ratios between them stay fair."""
+    results: dict[str, list[Run]] = {label: [] for label in commands}
+    for _ in range(runs):
+        for label, args in commands.items():
+            results[label].append(run_once(args, cwd))
+    return {
+        label: Measurement(label=label, command=_shown(commands[label]), runs=tuple(runs_))
+        for label, runs_ in results.items()
+    }
+
+
+def _shown(args: list[str]) -> str:
+    return " ".join(a if a != sys.executable else "python" for a in args)
