@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.growth import growth_project
-from bench.processes import REPO_ROOT, Measurement, measure_interleaved
+from bench.processes import REPO_ROOT, Measurement, measure_interleaved, run_once
 from bench.providers import Operation, estuary_operations, portkey_operations
 
 FLOOR_IMPORTS = "import pulumi, pulumi_snowflake, pulumi_kubernetes, pulumi_random"
@@ -33,8 +33,8 @@ PEAK_MIB = 1024
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
-    parser.add_argument("--growth-runs", type=int, default=3, help="runs per growth size")
+    parser.add_argument("--runs", type=int, default=9, help="runs per measurement (median)")
+    parser.add_argument("--growth-runs", type=int, default=5, help="runs per growth size")
     parser.add_argument("--sizes", default="10,100,500,2000", help="Estuary bindings per size")
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
     args = parser.parse_args(argv)
@@ -45,10 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"floor and stacks, {args.runs} interleaved rounds ...", flush=True)
     start_up = measure_interleaved(
         {"import floor": [python, "-c", FLOOR_IMPORTS]}
+        | {"program imports": [python, "-m", "bench.imports_only"]}
         | {f"synth {stack}": [*synth, stack] for stack in STACKS},
         args.runs,
     )
-    floor, stacks = start_up["import floor"], [start_up[f"synth {s}"] for s in STACKS]
+    floor, imports = start_up["import floor"], start_up["program imports"]
+    stacks = [start_up[f"synth {s}"] for s in STACKS]
 
     largest = sizes[-1]
     with tempfile.TemporaryDirectory() as scratch:
@@ -81,10 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     growth = [(size, _resources(measured[f"{size} bindings"]), measured[f"{size} bindings"])
               for size in sizes]  # fmt: skip
     parts = [m for label, m in measured.items() if "objects of" in label]
+    bare_ms = float(run_once([python, "-m", "bench.bare_resources", "1000"]).stdout)
     print("providers ...", flush=True)
     operations = estuary_operations() + portkey_operations()
 
-    report = render(floor, stacks, growth, parts, operations, args)
+    report = render(floor, imports, stacks, growth, parts, operations, bare_ms, args)
     args.output.write_text(report)
     print(report)
     return 0
@@ -110,10 +113,12 @@ def _verdict(ok: bool) -> str:
 
 def render(
     floor: Measurement,
+    imports: Measurement,
     stacks: list[Measurement],
     growth: list[tuple[int, int, Measurement]],
     parts: list[Measurement],
     operations: list[Operation],
+    bare_ms: float,
     args: argparse.Namespace,
 ) -> str:
     floor_s = floor.median_seconds
@@ -131,24 +136,43 @@ def render(
         "",
         "## Start-up and synth",
         "",
-        "| what | command | median s | x floor | peak MiB |",
-        "|---|---|---|---|---|",
+        "| what | command | median s | fastest s | median CPU s | x floor | peak MiB |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for m in (floor, *stacks):
+    for m in (floor, imports, *stacks):
         lines.append(
-            f"| {m.label} | `{m.command}` | {m.median_seconds:.2f} | "
-            f"{m.median_seconds / floor_s:.2f} | {m.peak_mib:.0f} |"
+            f"| {m.label} | `{m.command}` | {m.median_seconds:.2f} | {m.min_seconds:.2f} | "
+            f"{m.median_cpu_seconds:.2f} | {m.median_seconds / floor_s:.2f} | {m.peak_mib:.0f} |"
         )
+    spread = max(m.median_seconds / m.min_seconds - 1 for m in (floor, imports, *stacks))
     lines += [
+        "",
+        f"Runs of the same command differ a lot on this shared 2-core VM (median up to "
+        f"{spread:.0%} above the fastest run), so read medians and fastest runs side by side. "
+        "CPU seconds (user + system of the process) track wall time: the processes are CPU-bound "
+        "and the variation is the machine's speed, not waiting.",
+    ]
+    above_floor = prod.median_seconds - floor_s
+    importing = imports.median_seconds - floor_s
+    lines += [
+        "",
+        f"Of prod's {above_floor:.2f} s above the floor, {importing:.2f} s is importing what the "
+        "program needs beyond it (`program imports` = `bench/imports_only.py`: the Kubernetes API "
+        "groups it uses, of which `core/v1` alone is about 0.4 s because pulumi-kubernetes loads "
+        "every core resource class eagerly, plus pydantic, jsonschema and the settings models) and "
+        f"{prod.median_seconds - imports.median_seconds:.2f} s is running the program under mocks "
+        f"({_resources(prod)} resources; Pulumi's own register/resolve round trip under mocks is "
+        f"{bare_ms:.2f} ms for a bare resource with two scalar inputs (`python -m "
+        "bench.bare_resources 1000`), more for typed nested arguments and outputs).",
         "",
         "## Growth",
         "",
         "Generated from the prod stack (`bench/growth.py`): N Estuary bindings spread over the "
         "webhook sources' feeds, N/10 extra schemas, N/50 extra warehouses with monitors.",
         "",
-        "| bindings | resources | median s | x floor | ms per resource above the 10-binding run "
-        "| peak MiB |",
-        "|---|---|---|---|---|---|",
+        "| bindings | resources | median s | fastest s | x floor | ms per resource above the "
+        "smallest run | peak MiB |",
+        "|---|---|---|---|---|---|---|",
     ]
     _, base_resources, base = growth[0]
     for size, resources, m in growth:
@@ -158,7 +182,7 @@ def render(
             else float("nan")
         )
         lines.append(
-            f"| {size} | {resources} | {m.median_seconds:.2f} | "
+            f"| {size} | {resources} | {m.median_seconds:.2f} | {m.min_seconds:.2f} | "
             f"{m.median_seconds / floor_s:.2f} | {marginal:.2f} | {m.peak_mib:.0f} |"
         )
     slope = _slope_ms([(r, m.median_seconds) for _, r, m in growth])
@@ -228,11 +252,32 @@ def render(
         f"{_verdict(all(o.round_trips == 0 for o in noop))} |",
         f"| a read is one round trip | {max(o.round_trips for o in reads)} | "
         f"{_verdict(all(o.round_trips == 1 for o in reads))} |",
-        f"| Estuary create <= draft + stage + publish + poll + read back (+ token, connector "
-        f"tag, encryption) | {estuary_create.round_trips} | "
-        f"{_verdict(estuary_create.round_trips <= 9)} |",
+        f"| Estuary create <= draft + stage + publish + poll + read back | "
+        f"{estuary_create.round_trips} = draft, stage, publish, 2 polls (the stand-in answers "
+        "`queued` once), read back, plus the token exchange, the connector-tag lookup and the "
+        f"config encryption | {_verdict(estuary_create.round_trips <= 9)} |",
         "",
     ]
+    why = []
+    if prod_ratio > PROD_OVER_FLOOR:
+        why.append(
+            f"- **prod synth {prod_ratio:.2f}x**: {importing:.2f} s of the "
+            f"{above_floor:.2f} s above the floor is imports the program cannot skip (the typed "
+            "Kubernetes API groups, pydantic models, jsonschema, Pulumi's mock runtime), and "
+            f"{prod.median_seconds - imports.median_seconds:.2f} s is declaring "
+            f"{_resources(prod)} resources. Meeting 1.5x would mean dropping the typed Kubernetes "
+            "SDK or the settings validation; we keep both."
+        )
+    if per_object_ms > MARGINAL_MS:
+        why.append(
+            f"- **{per_object_ms:.2f} ms per resource**: Pulumi's own round trip under mocks is "
+            f"{bare_ms:.2f} ms for a bare resource here; grants and schemas add typed nested "
+            "arguments and outputs built from other resources' outputs, which the SDK serializes "
+            "and resolves node by node. The harness already reads each registration once, "
+            "answers only computed outputs and pauses the cyclic GC (see `jobs/harness.py`)."
+        )
+    if why:
+        lines += ["Targets not met, and why:", "", *why, ""]
     return "\n".join(lines) + "\n"
 
 

@@ -17,6 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True)
 class Run:
     seconds: float
+    cpu_seconds: float
     peak_mib: float
     stdout: str
 
@@ -30,6 +31,14 @@ class Measurement:
     @property
     def median_seconds(self) -> float:
         return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def min_seconds(self) -> float:
+        return min(r.seconds for r in self.runs)
+
+    @property
+    def median_cpu_seconds(self) -> float:
+        return statistics.median(r.cpu_seconds for r in self.runs)
 
     @property
     def peak_mib(self) -> float:
@@ -50,7 +59,12 @@ def run_once(args: list[str], cwd: Path = REPO_ROOT) -> Run:
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} exited {process.returncode}:\n{stderr[-2000:]}")
     # ru_maxrss is KiB on Linux.
-    return Run(seconds=seconds, peak_mib=usage.ru_maxrss / 1024, stdout=stdout)
+    return Run(
+        seconds=seconds,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        peak_mib=usage.ru_maxrss / 1024,
+        stdout=stdout,
+    )
 
 
 def measure_interleaved(
