@@ -42,14 +42,9 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://eyrcnmuzzyriypdajwdk.supabase.co/rest/v1"
 DEFAULT_AGENT_URL = "https://api.estuary.dev"
 DEFAULT_ENCRYPTION_URL = "https://config-encryption.estuary.dev"
-# The public Supabase *anon* key flowctl ships in its open-source code (DEFAULT_PG_PUBLIC_TOKEN in
-# estuary/flow crates/flow-client/src/lib.rs). It identifies the project, grants nothing by itself
-# and is the same for every Estuary user; the per-user credential is the refresh token.
-DEFAULT_ANON_KEY = (
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJlZiI6ImV5cmNubXV6enlyaXlwZGFq"
-    "d2RrIiwicm9sZSI6ImFub24iLCJpYXQiOjE2NDg3NTA1NzksImV4cCI6MTk2NDMyNjU3OX0.y1OyXD3-DYMz10eGxzo1"
-    "eeamVMMUwIIeOoMryTRAoco"
-)
+# Estuary's public Supabase *anon* key (flowctl's DEFAULT_PG_PUBLIC_TOKEN) identifies the
+# project and grants nothing by itself, but it is deliberately not committed here: set it with
+# ESTUARY_ANON_KEY or `estuary.anonKey` (docs/estuary.md). The per-user credential is the token.
 DEFAULT_DATA_PLANE = "ops/dp/public/gcp-us-central1-c1"
 
 # Brief section 1.3: "must not exist yet".
@@ -183,7 +178,7 @@ class ClientSettings:
     api_url: str = DEFAULT_API_URL
     encryption_url: str = DEFAULT_ENCRYPTION_URL
     agent_url: str = DEFAULT_AGENT_URL
-    anon_key: str = DEFAULT_ANON_KEY
+    anon_key: str | None = None
     # Either a base64 refresh token ({id, secret}) or a raw access JWT (brief 1). Hidden from repr.
     auth_token: str | None = field(default=None, repr=False)
 

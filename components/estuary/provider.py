@@ -187,7 +187,11 @@ class _TaskProvider(ResourceProvider):
         with lock:
             client = self._runtime.get("client")
             if client is None:
-                from components.estuary.client import ClientSettings, EstuaryClient
+                from components.estuary.client import (
+                    ClientSettings,
+                    CredentialsError,
+                    EstuaryClient,
+                )
 
                 cfg = self._runtime.get("config") or {}
                 values: dict[str, Any] = {}
@@ -195,6 +199,11 @@ class _TaskProvider(ResourceProvider):
                     value = os.environ.get(env_name) or cfg.get(key) or cfg.get(field_name)
                     if value:
                         values[field_name] = str(value)
+                if "anon_key" not in values:
+                    raise CredentialsError(
+                        "no Estuary anon key: set ESTUARY_ANON_KEY (or sophia-infra:estuary "
+                        "anonKey) to Estuary's public anon key, flowctl's DEFAULT_PG_PUBLIC_TOKEN"
+                    )
                 token = os.environ.get(TOKEN_ENV) or self._runtime.get("config_token")
                 settings = ClientSettings(auth_token=token, **values)
                 client = EstuaryClient(settings, self.tuning)

@@ -188,6 +188,11 @@ class EstuarySettings(CamelModel):
     api_url: str = Field(DEFAULT_API_URL, description="PostgREST base URL.")
     agent_url: str = Field(DEFAULT_AGENT_URL, description="Agent API base URL.")
     encryption_url: str = Field(DEFAULT_ENCRYPTION_URL, description="Config-encryption URL.")
+    anon_key: str | None = Field(
+        None,
+        description="Estuary's public Supabase anon key (flowctl's DEFAULT_PG_PUBLIC_TOKEN); "
+        "not a secret, not committed; env ESTUARY_ANON_KEY wins.",
+    )
 
     @field_validator("tenant_prefix")
     @classmethod

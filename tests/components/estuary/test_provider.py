@@ -293,3 +293,17 @@ def test_materialization_check_requires_table(materializations: MaterializationP
     props["bindings"] = [{"resource": {"schema": "X"}, "source": "sophia/test/github/commits"}]
     failures = materializations.check({}, props).failures
     assert [f.property for f in failures] == ["bindings[0].resource.table"]
+
+
+def test_missing_anon_key_is_a_clear_error(
+    fake: FakeControlPlane, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from components.estuary.client import CredentialsError
+
+    monkeypatch.delenv("ESTUARY_ANON_KEY")
+    provider = CaptureProvider()
+    with pytest.raises(CredentialsError, match="set ESTUARY_ANON_KEY"):
+        provider.read(
+            "sophia/test/github/source-github", {"catalogName": "sophia/test/github/source-github"}
+        )
+    assert fake.state.requests == []
