@@ -18,30 +18,13 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-DEFAULT_BASE_URL = "https://api.portkey.ai/v1"
+from components.portkey.errors import DEFAULT_BASE_URL, PortkeyApiError
+
+__all__ = ["DEFAULT_BASE_URL", "PortkeyAdminClient", "PortkeyApiError"]
 RETRY_STATUS = (429, 500, 502, 503, 504)
 # POST is not idempotent: a 5xx may mean "created, then failed"; only 429 (rejected before any
 # work) is safe to resend. Lost POST responses are handled by the provider (look up by name).
 POST_RETRY_STATUS = (429,)
-
-
-class PortkeyApiError(Exception):
-    """A failed admin-API call: HTTP status, Portkey errorCode and message (never the key)."""
-
-    def __init__(self, method: str, path: str, status: int, error_code: str, message: str):
-        self.method = method
-        self.path = path
-        self.status = status
-        self.error_code = error_code
-        self.message = message
-        super().__init__(
-            f"Portkey admin API {method} {path} failed: HTTP {status} {error_code}: {message}"
-        )
-
-    @property
-    def is_gone(self) -> bool:
-        """404, or the 403 AB03 Portkey answers for objects deleted out of band."""
-        return self.status == 404 or (self.status == 403 and self.error_code == "AB03")
 
 
 def _retry(statuses: tuple[int, ...], methods: frozenset[str], total: int, backoff: float) -> Retry:

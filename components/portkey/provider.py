@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -31,8 +31,11 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.portkey.client import DEFAULT_BASE_URL, PortkeyAdminClient, PortkeyApiError
+from components.portkey.errors import DEFAULT_BASE_URL, PortkeyApiError
 from components.portkey.routing import canonical_json
+
+if TYPE_CHECKING:  # the client (and requests) load only when an operation runs
+    from components.portkey.client import PortkeyAdminClient
 
 PROJECT = "sophia-infra"
 API_KEY_ENV = "PORTKEY_API_KEY"
@@ -78,6 +81,8 @@ class _PortkeyProvider(ResourceProvider):
             self._configured_base_url = str(settings["adminBaseUrl"])
 
     def _client(self) -> PortkeyAdminClient:
+        from components.portkey.client import PortkeyAdminClient
+
         api_key = os.environ.get(API_KEY_ENV) or self._configured_api_key or ""
         base_url = os.environ.get(BASE_URL_ENV) or self._configured_base_url or DEFAULT_BASE_URL
         return PortkeyAdminClient(
