@@ -119,7 +119,9 @@ estuary = Pipeline(
     opts=pulumi.ResourceOptions(depends_on=[access, estuary_loader]),
 )
 
-gateway = Gateway("llm", GatewayArgs(settings=stack.portkey))
+gateway = Gateway(
+    "llm", GatewayArgs(settings=stack.portkey, config_json=settings.portkey_config_json)
+)
 
 api = ApiService(
     "sophia-api",
@@ -146,7 +148,7 @@ api = ApiService(
     ),
 )
 
-release = release_record(stack, settings.agents)
+release = release_record(settings)
 
 pulumi.export("environment", stack.environment)
 pulumi.export("nameSuffix", suffix)

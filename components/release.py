@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import hashlib
 
-from components.portkey.routing import build_config, canonical_json, load_price_table
-from components.settings import StackSettings
-from components.snowflake.agents import AgentCatalog
+from components.portkey.routing import load_price_table
+from components.settings import Settings
 
 
-def release_record(stack: StackSettings, agents: AgentCatalog) -> dict[str, object]:
-    config = canonical_json(build_config(stack.portkey))
+def release_record(settings: Settings) -> dict[str, object]:
+    agents = settings.agents
+    config = settings.portkey_config_json
     return {
-        "apiImage": stack.release.api_image,
+        "apiImage": settings.stack.release.api_image,
         "agentsSpecVersion": f"{agents.version}-{agents.digest}",
         "portkeyConfigHash": hashlib.sha256(config.encode()).hexdigest()[:12],
         "priceTableVersion": load_price_table().version,

@@ -22,6 +22,8 @@ class GatewayArgs:
     """The stack's routing policy (`sophia-infra:portkey`)."""
     prices: PriceTable | None = None
     """Price table for the ceiling check; default: components/portkey/prices.yaml."""
+    config_json: str | None = None
+    """The config already built from `settings` (canonical JSON); built here when not given."""
 
 
 class Gateway(pulumi.ComponentResource):
@@ -37,7 +39,7 @@ class Gateway(pulumi.ComponentResource):
     ) -> None:
         super().__init__("sophia:portkey:Gateway", name, None, opts)
         settings = args.settings
-        config_json = canonical_json(build_config(settings, args.prices))
+        config_json = args.config_json or canonical_json(build_config(settings, args.prices))
 
         config = GatewayConfig(
             f"{name}-config",

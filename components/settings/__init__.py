@@ -144,6 +144,8 @@ class Settings:
     secrets: StackSecrets
     agents: AgentCatalog
     """The Cortex Agent catalog (components/snowflake/agents.yaml), resolved for this stack."""
+    portkey_config_json: str
+    """The gateway config built from the routing policy (validated, canonical JSON), built once."""
 
 
 def load(config: pulumi.Config | None = None, stack: str | None = None) -> Settings:
@@ -185,13 +187,19 @@ def load(config: pulumi.Config | None = None, stack: str | None = None) -> Setti
         except AgentCatalogError as error:
             problems.append(str(error))
 
+    portkey_config_json = None
     if stack_settings is not None:
         # Imported here: routing imports the settings models, so a module-level import would be
         # circular whenever routing is imported first (as in the dynamic-provider host).
-        from components.portkey.routing import ConfigSchemaError, RoutingPolicyError, build_config
+        from components.portkey.routing import (
+            ConfigSchemaError,
+            RoutingPolicyError,
+            build_config,
+            canonical_json,
+        )
 
         try:
-            build_config(stack_settings.portkey)
+            portkey_config_json = canonical_json(build_config(stack_settings.portkey))
         except (RoutingPolicyError, ConfigSchemaError) as error:
             problems.append(f"{PROJECT}:portkey: {error}")
         problems.extend(_missing_source_credentials(stack_settings.estuary))
@@ -206,7 +214,7 @@ def load(config: pulumi.Config | None = None, stack: str | None = None) -> Setti
             f"Invalid configuration for stack '{stack}' (Pulumi.{stack}.yaml):\n"
             + "\n".join(f"  - {problem}" for problem in problems)
         )
-    assert stack_settings is not None and agents is not None
+    assert stack_settings is not None and agents is not None and portkey_config_json is not None
     secrets = StackSecrets(
         snowflake_private_key=config.require_secret("snowflakePrivateKey"),
         estuary_source_credentials=config.require_secret_object("estuarySourceCredentials"),
@@ -214,7 +222,12 @@ def load(config: pulumi.Config | None = None, stack: str | None = None) -> Setti
         api_snowflake_private_key=config.require_secret("apiSnowflakePrivateKey"),
         portkey_api_key=config.require_secret("portkeyApiKey"),
     )
-    return Settings(stack=stack_settings, secrets=secrets, agents=agents)
+    return Settings(
+        stack=stack_settings,
+        secrets=secrets,
+        agents=agents,
+        portkey_config_json=portkey_config_json,
+    )
 
 
 def _raw(key: str) -> str | None:
