@@ -81,24 +81,14 @@ def resource_policy(
     enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
 ) -> ResourceValidationPolicy:
     """A resource policy that runs `check(type, props, config)` on the listed types only."""
-    types = frozenset(resource_types)
-    config_schema = schema(config)
-
-    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if args.resource_type not in types:
-            return
-        settings = with_defaults(config_schema, args.get_config())
-        for message in check(args.resource_type, args.props, settings):
-            report_violation(message, None)
-
-    policy = ResourceValidationPolicy(
+    return resource_policy_with_args(
         name=name,
         description=description,
-        validate=validate,
+        resource_types=resource_types,
+        check=lambda args, settings: check(args.resource_type, args.props, settings),
+        config=config,
         enforcement_level=enforcement_level,
-        config_schema=config_schema,
     )
-    return policy
 
 
 def resource_policy_with_args(
