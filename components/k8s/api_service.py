@@ -29,6 +29,7 @@ from components.k8s.guards import (
     disruption_budget_spec,
     network_policy_spec,
 )
+from components.k8s.monitoring import PROMETHEUS_OPERATOR_API_VERSION, pod_monitor_spec
 from components.k8s.names import common_labels, dns_label, selector_labels
 from components.k8s.pod import (
     DEPLOYMENT_HASH_LABEL,
@@ -69,6 +70,9 @@ _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # Name segments that mean "credential" (PORTKEY_CONFIG is fine, PORTKEY_API_KEY is not).
 _SECRET_WORDS = frozenset({"KEY", "SECRET", "PASSWORD", "PASSPHRASE", "TOKEN", "CREDENTIALS"})
 SERVICE_PORT = 80
+# Label on every ConfigMap/Secret a pod template references: `jobs.rollout_gate --prune` deletes
+# the ones no ReplicaSet references any more (docs/kubernetes.md "Config of earlier revisions").
+RETAINED_CONFIG_LABEL = "sophia.ai/retained-config"
 
 
 @dataclass(frozen=True)
@@ -167,16 +171,21 @@ class ApiService(pulumi.ComponentResource):
 
         # Auto-named and immutable: a change creates a new object with a new name, so the pod
         # template changes and the new config reaches users through the same canary as an image.
+        # Replacing one must not delete the old one: the stable ReplicaSet (and any rollback to
+        # a kept revision) still starts pods from it. `retain_on_delete` leaves it in the
+        # cluster when Pulumi replaces it; the gate prunes it once no ReplicaSet references it;
+        # `deleted_with` the namespace keeps `pulumi destroy` from orphaning it.
+        retained = {**self._labels, RETAINED_CONFIG_LABEL: "true"}
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
-            metadata={"namespace": self._namespace, "labels": self._labels},
+            metadata={"namespace": self._namespace, "labels": retained},
             immutable=True,
             data={key: _refuse_secret(key, value) for key, value in args.runtime_config.items()},
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._retained_config_options(ns),
         )
         secret = k8s.core.v1.Secret(
             f"{name}-credentials",
-            metadata={"namespace": self._namespace, "labels": self._labels},
+            metadata={"namespace": self._namespace, "labels": retained},
             immutable=True,
             type="Opaque",
             string_data={
@@ -185,7 +194,7 @@ class ApiService(pulumi.ComponentResource):
             },
             # The SDK also marks `data`/`stringData` outputs secret; wrapping the inputs keeps
             # them secret even if a caller hands over a plain string.
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._retained_config_options(ns),
         )
 
         template = pod_template(
@@ -217,6 +226,8 @@ class ApiService(pulumi.ComponentResource):
         self._autoscaler()
         self._disruption_budget()
         self._network_policy()
+        if settings.monitoring_namespace:
+            self._pod_monitor()
 
         self.namespace = self._namespace
         self.service_name = service.metadata.name
@@ -231,6 +242,9 @@ class ApiService(pulumi.ComponentResource):
         )
 
     # --- helpers (each declares one or two children) --------------------------------------------
+
+    def _retained_config_options(self, namespace: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, retain_on_delete=True, deleted_with=namespace)
 
     def _child(
         self, depends_on: list[pulumi.Resource] | None = None, **extra: Any
@@ -425,5 +439,17 @@ class ApiService(pulumi.ComponentResource):
             f"{self._name}-netpol",
             metadata=self._metadata(self._workload_name),
             spec=network_policy_spec(self._settings, self._selector),
+            opts=self._child(),
+        )
+
+    def _pod_monitor(self) -> None:
+        """The scrape that gives the canary analysis its `role`-labelled series."""
+        extra = self._settings.pod_monitor_labels
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-pod-monitor",
+            api_version=PROMETHEUS_OPERATOR_API_VERSION,
+            kind="PodMonitor",
+            metadata={**self._metadata(self._workload_name), "labels": {**self._labels, **extra}},
+            spec=pod_monitor_spec(self._selector),
             opts=self._child(),
         )
