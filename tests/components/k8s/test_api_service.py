@@ -517,3 +517,71 @@ def test_a_bad_image_is_refused_before_anything_is_registered(
 def test_dev_may_run_a_tag() -> None:
     rendered = render("dev", image="ghcr.io/sophia-ai/api:pr-412")
     assert containers(rendered)[0]["image"] == "ghcr.io/sophia-ai/api:pr-412"
+
+
+# --- config of earlier revisions, the canary metric, the plugin's permissions -----------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_previous_config_and_secret_outlive_a_new_revision(
+    rendered_stacks: dict[str, Rendered], stack: str
+) -> None:
+    """A replaced ConfigMap/Secret stays in the cluster (the stable ReplicaSet and rollbacks
+    still start pods from it); the gate prunes it once no ReplicaSet references it."""
+    rendered = rendered_stacks[stack]
+    namespace = rendered.mocks.one("kubernetes:core/v1:Namespace")
+    for typ in (CONFIG_MAP, SECRET):
+        registered = rendered.mocks.one(typ)
+        assert registered.options["retain_on_delete"] is True, typ
+        assert registered.options["deleted_with"].endswith(f"::{namespace.name}"), typ
+        assert registered.obj["metadata"]["labels"]["sophia.ai/retained-config"] == "true"
+        assert "name" not in registered.obj["metadata"]  # auto-named: a change is a new object
+    # Nothing else is retained: every other object is Pulumi's to delete.
+    others = [
+        r
+        for r in rendered.mocks.resources
+        if r.typ.startswith("kubernetes:") and r.typ not in (CONFIG_MAP, SECRET)
+    ]
+    assert all(not r.options.get("retain_on_delete") for r in others)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_pod_monitor_produces_the_series_the_analysis_queries(
+    rendered_stacks: dict[str, Rendered], stack: str
+) -> None:
+    rendered = rendered_stacks[stack]
+    monitor = rendered.mocks.one(POD_MONITOR).obj
+    template = pod_templates(rendered)[0]
+    assert monitor["metadata"]["namespace"] == rendered.settings.namespace
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= template["metadata"]["labels"].items()
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    ports = {p["name"]: p["containerPort"] for p in template["spec"]["containers"][0]["ports"]}
+    assert ports[endpoint["port"]] == METRICS_PORT
+    assert "role" in monitor["spec"]["podTargetLabels"]
+    if stack != "dev":
+        query = rendered.mocks.one(ANALYSIS).obj["spec"]["metrics"][0]["provider"]["prometheus"]
+        assert 'role="canary"' in query["query"]
+        labels = _canary(rendered)["canaryMetadata"]["labels"]
+        assert set(labels) <= set(monitor["spec"]["podTargetLabels"])
+
+
+def test_pod_monitor_labels_reach_the_pod_monitor() -> None:
+    settings, _ = stack_settings("prod")
+    labelled = settings.model_copy(update={"pod_monitor_labels": {"release": "kps"}})
+    monitor = render("prod", labelled).mocks.one(POD_MONITOR).obj
+    assert monitor["metadata"]["labels"]["release"] == "kps"
+
+
+@pytest.mark.parametrize("install", [True, False])
+def test_the_plugin_role_covers_its_state_configmap(install: bool) -> None:
+    settings, _ = stack_settings("prod")
+    argo = settings.argo_rollouts.model_copy(update={"install": install})
+    rendered = render("prod", settings.model_copy(update={"argo_rollouts": argo}))
+    rules = rendered.mocks.one(ROLE).obj["rules"]
+    assert {
+        "apiGroups": [""],
+        "resources": ["configmaps"],
+        "verbs": ["get", "create", "update"],
+    } in (rules)
+    assert len(rendered.mocks.of_type(HELM_RELEASE)) == (1 if install else 0)
