@@ -224,4 +224,3 @@ def test_the_default_pins_are_versions_that_exist() -> None:
     data["argoRollouts"] = {"install": True}
     argo = KubernetesSettings.model_validate(data).argo_rollouts
     assert (argo.chart_version, argo.gateway_api_plugin_version) == ("2.41.0", "v0.8.0")
-
