@@ -8,7 +8,6 @@ workload: namespace, config, credentials, HPA, disruption budget, network policy
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +48,13 @@ from components.k8s.routing import (
     plugin_role_rules,
     traffic_routing,
 )
+from components.k8s.runtime_config import (
+    RUNTIME_CONFIG_KEYS as RUNTIME_CONFIG_KEYS,  # re-exported: callers import it from here
+)
+from components.k8s.runtime_config import (
+    check_runtime_config,
+    refuse_secret,
+)
 from components.settings.kubernetes import (
     CanarySettings,
     KubernetesSettings,
@@ -56,19 +62,6 @@ from components.settings.kubernetes import (
     check_image_reference,
 )
 
-# The non-secret runtime settings the app reads from its environment (docs/kubernetes.md).
-RUNTIME_CONFIG_KEYS = (
-    "SNOWFLAKE_ACCOUNT",
-    "SNOWFLAKE_WAREHOUSE",
-    "SNOWFLAKE_DATABASE",
-    "CORTEX_SEARCH_SERVICE",
-    "CORTEX_AGENT",
-    "PORTKEY_CONFIG",
-    "ESTUARY_PREFIX",
-)
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-# Name segments that mean "credential" (PORTKEY_CONFIG is fine, PORTKEY_API_KEY is not).
-_SECRET_WORDS = frozenset({"KEY", "SECRET", "PASSWORD", "PASSPHRASE", "TOKEN", "CREDENTIALS"})
 SERVICE_PORT = 80
 # Label on every ConfigMap/Secret a pod template references: `jobs.rollout_gate --prune` deletes
 # the ones no ReplicaSet references any more (docs/kubernetes.md "Config of earlier revisions").
@@ -84,41 +77,6 @@ class ApiServiceArgs:
     runtime_config: Mapping[str, pulumi.Input[str]]  # non-secret runtime settings for the ConfigMap
     snowflake_private_key: pulumi.Input[str]  # secret Output
     portkey_api_key: pulumi.Input[str]  # secret Output
-
-
-def check_runtime_config(runtime_config: Mapping[str, Any]) -> None:
-    """The ConfigMap gets exactly the documented keys: nothing missing, nothing secret-looking."""
-    missing = [key for key in RUNTIME_CONFIG_KEYS if key not in runtime_config]
-    if missing:
-        raise ValueError(
-            f"runtime_config is missing {', '.join(missing)}; "
-            f"it needs {', '.join(RUNTIME_CONFIG_KEYS)}"
-        )
-    for key in runtime_config:
-        if not _ENV_NAME.match(key):
-            raise ValueError(
-                f"runtime_config key {key!r} must be an environment name like 'SNOWFLAKE_ACCOUNT'"
-            )
-        if _SECRET_WORDS.intersection(key.split("_")):
-            raise ValueError(
-                f"runtime_config key {key!r} looks like a credential; "
-                "credentials go to the Secret, never the ConfigMap"
-            )
-
-
-def _refuse_secret(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
-    """Pass a ConfigMap value through, failing the deployment if it is a Pulumi secret."""
-    output = pulumi.Output.from_input(value)
-
-    async def checked() -> pulumi.Output[str]:
-        if await output.is_secret():
-            raise ValueError(
-                f"runtime_config[{key!r}] is a secret; "
-                "secrets belong in the Secret, not the ConfigMap"
-            )
-        return output
-
-    return pulumi.Output.from_input(checked())
 
 
 class ApiService(pulumi.ComponentResource):
@@ -180,7 +138,7 @@ class ApiService(pulumi.ComponentResource):
             f"{name}-config",
             metadata={"namespace": self._namespace, "labels": retained},
             immutable=True,
-            data={key: _refuse_secret(key, value) for key, value in args.runtime_config.items()},
+            data={key: refuse_secret(key, value) for key, value in args.runtime_config.items()},
             opts=self._retained_config_options(ns),
         )
         secret = k8s.core.v1.Secret(

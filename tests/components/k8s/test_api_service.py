@@ -11,9 +11,9 @@ import kubernetes_validate
 import pulumi
 import pytest
 
-from components.k8s.api_service import RUNTIME_CONFIG_KEYS
 from components.k8s.canary import WAIT_FOR_ANNOTATION, WAIT_FOR_HEALTHY
 from components.k8s.pod import HTTP_PORT, METRICS_PORT
+from components.k8s.runtime_config import RUNTIME_CONFIG_KEYS
 from jobs.k8s_schemas import validate_custom_resource
 from tests.components.k8s.harness import (
     PORTKEY_API_KEY,
