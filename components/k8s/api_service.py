@@ -131,15 +131,16 @@ class ApiService(pulumi.ComponentResource):
         # template changes and the new config reaches users through the same canary as an image.
         # Replacing one must not delete the old one: the stable ReplicaSet (and any rollback to
         # a kept revision) still starts pods from it. `retain_on_delete` leaves it in the
-        # cluster when Pulumi replaces it; the gate prunes it once no ReplicaSet references it;
-        # `deleted_with` the namespace keeps `pulumi destroy` from orphaning it.
+        # cluster when Pulumi replaces it (Pulumi docs, "retainOnDelete": no provider Delete on
+        # delete or replace); the gate prunes it once no ReplicaSet references it, and deleting
+        # the namespace (`pulumi destroy`) removes what is left.
         retained = {**self._labels, RETAINED_CONFIG_LABEL: "true"}
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata={"namespace": self._namespace, "labels": retained},
             immutable=True,
             data={key: refuse_secret(key, value) for key, value in args.runtime_config.items()},
-            opts=self._retained_config_options(ns),
+            opts=self._retained_config_options(),
         )
         secret = k8s.core.v1.Secret(
             f"{name}-credentials",
@@ -152,7 +153,7 @@ class ApiService(pulumi.ComponentResource):
             },
             # The SDK also marks `data`/`stringData` outputs secret; wrapping the inputs keeps
             # them secret even if a caller hands over a plain string.
-            opts=self._retained_config_options(ns),
+            opts=self._retained_config_options(),
         )
 
         template = pod_template(
@@ -201,8 +202,8 @@ class ApiService(pulumi.ComponentResource):
 
     # --- helpers (each declares one or two children) --------------------------------------------
 
-    def _retained_config_options(self, namespace: pulumi.Resource) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, retain_on_delete=True, deleted_with=namespace)
+    def _retained_config_options(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, retain_on_delete=True)
 
     def _child(
         self, depends_on: list[pulumi.Resource] | None = None, **extra: Any
