@@ -260,6 +260,11 @@ class Cluster:
         args = [resource] + (["-l", selector] if selector else [])
         return self._get(*args).get("items") or []
 
+    def names(self, resource: str, selector: str) -> list[str]:
+        """Names only (`-o name`): a Secret's data never reaches this process."""
+        out = self.run(["get", resource, "-l", selector, "-n", self.namespace, "-o", "name"])
+        return [line.split("/", 1)[-1] for line in out.splitlines() if line.strip()]
+
     def delete(self, kind: str, name: str) -> None:
         self.run(["delete", kind.lower(), name, "-n", self.namespace, "--ignore-not-found"])
 
@@ -309,9 +314,9 @@ def wait(
 def prune(cluster: Cluster, name: str) -> list[tuple[str, str]]:
     selector = f"{RETAINED_CONFIG_LABEL}=true"
     retained = [
-        {**obj, "kind": kind}
+        {"kind": kind, "metadata": {"name": object_name}}
         for kind, resource in (("ConfigMap", "configmaps"), ("Secret", "secrets"))
-        for obj in cluster.items(resource, selector)
+        for object_name in cluster.names(resource, selector)
     ]
     pod_specs = [rs["spec"]["template"]["spec"] for rs in cluster.items("replicasets")]
     pod_specs.append(cluster.rollout(name)["spec"]["template"]["spec"])

@@ -198,8 +198,10 @@ class FakeKubectl:
             self.deleted.append((args[1], args[2]))
             return ""
         assert args[0] == "get" and args[-4:-2] == ["-n", "sophia-prod"], args
-        assert args[-2:] == ["-o", "json"], args
+        assert args[-2:] in (["-o", "json"], ["-o", "name"]), args
         resource = args[1]
+        if resource == "secrets":  # the gate must never read Secret data
+            assert args[-2:] == ["-o", "name"], args
         if resource == "rollouts.argoproj.io":
             if not self.rollouts:
                 raise GateInputError('Error from server (NotFound): rollouts "sophia-api"')
@@ -216,6 +218,9 @@ class FakeKubectl:
                 if key in i["metadata"].get("labels", {})
                 and (not value or i["metadata"]["labels"][key] == value)
             ]
+        if args[-1] == "name":  # kubectl -o name: one `<kind>/<name>` per line
+            kind = resource.removesuffix("s")
+            return "".join(f"{kind}/{i['metadata']['name']}\n" for i in items)
         return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
 
 
