@@ -142,9 +142,7 @@ class AccessControl(pulumi.ComponentResource):
             schema, _, _table = grant.name.partition(".")
             kwargs["on_schema_object"] = snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
                 object_type="TABLE",
-                object_name=_fqn(
-                    args.database, args.schemas[schema], args.tables[grant.name].name
-                ),
+                object_name=_fqn(args.database, args.schemas[schema], args.tables[grant.name].name),
             )
         else:  # future_tables: FUTURE for tables created later, then ALL for those that exist
             in_schema = _fqn(args.database, args.schemas[grant.name])

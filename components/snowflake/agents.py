@@ -387,7 +387,10 @@ def unmanaged_objects(catalog: AgentCatalog, database: str) -> tuple[UnmanagedOb
     for agent in catalog.agents:
         for tool in agent.definition.tools:
             if tool.procedure is not None:
-                key = ("PROCEDURE", f"{database}.{tool.procedure}({', '.join(tool.arguments or ())})")
+                key = (
+                    "PROCEDURE",
+                    f"{database}.{tool.procedure}({', '.join(tool.arguments or ())})",
+                )
                 found.setdefault(key, ("USAGE", []))[1].append(agent.name)
             if tool.semantic_view is not None:
                 key = ("SEMANTIC VIEW", f"{database}.{tool.semantic_view}")

@@ -279,6 +279,8 @@ def test_bad_catalog_stops_the_program_before_any_resource(
     path.write_text(yaml.safe_dump(doc))
     monkeypatch.setattr(agents_module, "AGENTS_FILE", path)
     monitor = RecordingMonitor(SynthMocks())
-    with pytest.raises(SettingsError, match="agent 'semantic_memory_agent': budget.seconds = 3000"):
+    with pytest.raises(
+        SettingsError, match=r"agent 'semantic_memory_agent': budget\.seconds = 3000"
+    ):
         synthesize("dev", monitor=monitor)
     assert monitor.declared == []

@@ -63,7 +63,9 @@ def test_tables_have_the_plan_columns(stack: str, synthesized: Synth) -> None:
         ("TTL_SECONDS", "NUMBER(38,0)"),
     ]
     defaults = {c["name"]: c.get("default") for c in sessions.inputs["columns"]}
-    assert defaults["CREATED_AT"] == defaults["LAST_ACTIVITY"] == {"expression": "CURRENT_TIMESTAMP()"}
+    assert (
+        defaults["CREATED_AT"] == defaults["LAST_ACTIVITY"] == {"expression": "CURRENT_TIMESTAMP()"}
+    )
     # Row 24: the provider reads 3600 back as a constant (table.go toColumnDefaultConfig).
     assert defaults["TTL_SECONDS"] == {"constant": "3600"}
     # Row 21: Table.primary_key is deprecated and never created by the provider; not declared.
