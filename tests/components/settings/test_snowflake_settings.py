@@ -98,3 +98,17 @@ def test_refresh_arithmetic() -> None:
     assert refresh_credits_per_month("1 hour", "XSMALL", 60) == pytest.approx(24.333, abs=0.001)
     assert refresh_credits_per_month("1 minute", "MEDIUM", 120) == 2920
     assert refresh_credits_per_month("1 minute", "XSMALL", 60) == 730
+
+
+def test_refresh_rule_uses_the_cost_views_assumptions() -> None:
+    """The settings rule and the cost view price the same worst case (jobs/prices)."""
+    import yaml
+
+    from components.settings import cortex
+    from jobs.harness import REPO_ROOT
+
+    book = yaml.safe_load((REPO_ROOT / "jobs/prices/price_book.yaml").read_text())
+    search = book["snowflake"]["cortex_search"]
+    billed = max(search["assumed_refresh_seconds"], search["minimum_billed_seconds"])
+    assert cortex.REFRESH_BILLED_SECONDS == billed
+    assert cortex.HOURS_PER_MONTH == book["hours_per_month"]
