@@ -16,13 +16,9 @@ import pulumi
 import pulumi_snowflake as snowflake
 
 from components.settings.cortex import CortexSettings, SearchServiceSettings
-from components.snowflake.agents import (
-    AgentCatalog,
-    agent_specification,
-    specification_yaml,
-    unmanaged_objects,
-)
+from components.snowflake.agents import AgentCatalog, agent_specification, specification_yaml
 from components.snowflake.tables import EMBEDDINGS, TABLES, TableDefinition
+from components.snowflake.unmanaged import unmanaged_objects
 
 CORTEX_SCHEMA = "CORTEX_VECTORS"
 _TABLES_BY_KEY = {f"{t.schema}.{t.name}": t for t in TABLES}

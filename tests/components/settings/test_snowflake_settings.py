@@ -110,5 +110,5 @@ def test_refresh_rule_uses_the_cost_views_assumptions() -> None:
     book = yaml.safe_load((REPO_ROOT / "jobs/prices/price_book.yaml").read_text())
     search = book["snowflake"]["cortex_search"]
     billed = max(search["assumed_refresh_seconds"], search["minimum_billed_seconds"])
-    assert cortex.REFRESH_BILLED_SECONDS == billed
-    assert cortex.HOURS_PER_MONTH == book["hours_per_month"]
+    assert billed == cortex.REFRESH_BILLED_SECONDS
+    assert book["hours_per_month"] == cortex.HOURS_PER_MONTH
