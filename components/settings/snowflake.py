@@ -86,7 +86,6 @@ class WarehouseSettings(CamelModel):
     )
     notify_at_percent: tuple[int, ...] = Field(
         (75, 90),
-        max_length=MAX_NOTIFY_TRIGGERS,
         description=f"Quota percentages that notify (at most {MAX_NOTIFY_TRIGGERS}).",
     )
     suspend_at_percent: int = Field(
@@ -102,6 +101,11 @@ class WarehouseSettings(CamelModel):
     def _percentages(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if any(p < 1 or p > 200 for p in value):
             raise ValueError("every notify percentage must be between 1 and 200")
+        if len(value) > MAX_NOTIFY_TRIGGERS:
+            raise ValueError(
+                f"{len(value)} notify thresholds; a resource monitor takes at most "
+                f"{MAX_NOTIFY_TRIGGERS} NOTIFY actions; allowed: 0..{MAX_NOTIFY_TRIGGERS} percentages"
+            )
         return value
 
     @model_validator(mode="after")

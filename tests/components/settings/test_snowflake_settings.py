@@ -47,7 +47,7 @@ def test_at_most_five_notify_triggers() -> None:
         "dev", lambda c: _warehouse(c).update(notifyAtPercent=[10, 20, 30, 40, 50, 60])
     )
     assert "warehouses.API_WH.notifyAtPercent" in message
-    assert "at most 5 items" in message
+    assert "6 notify thresholds; a resource monitor takes at most 5 NOTIFY actions" in message
 
 
 def test_prod_needs_monitor_notify_users() -> None:
