@@ -104,7 +104,8 @@ class WarehouseSettings(CamelModel):
         if len(value) > MAX_NOTIFY_TRIGGERS:
             raise ValueError(
                 f"{len(value)} notify thresholds; a resource monitor takes at most "
-                f"{MAX_NOTIFY_TRIGGERS} NOTIFY actions; allowed: 0..{MAX_NOTIFY_TRIGGERS} percentages"
+                f"{MAX_NOTIFY_TRIGGERS} NOTIFY actions; allowed: up to {MAX_NOTIFY_TRIGGERS} "
+                "percentages"
             )
         return value
 
