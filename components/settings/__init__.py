@@ -20,7 +20,7 @@ from pulumi.runtime.config import get_config
 from pydantic import Field, ValidationError, model_validator
 
 from components.settings._base import CamelModel, KeyedValueError
-from components.settings.cortex import CortexSettings
+from components.settings.cortex import CortexSettings, check_refresh_fits_monitor
 from components.settings.estuary import EstuarySettings
 from components.settings.kubernetes import (
     KubernetesSettings,
@@ -29,7 +29,7 @@ from components.settings.kubernetes import (
     check_image_reference,
 )
 from components.settings.portkey import PortkeySettings
-from components.settings.snowflake import SnowflakeSettings
+from components.settings.snowflake import SnowflakeSettings, check_snowflake_for_environment
 from components.snowflake.agents import AgentCatalog, AgentCatalogError, load_agent_catalog
 
 PROJECT = "sophia-infra"
@@ -74,6 +74,12 @@ class StackSettings(CamelModel):
                     service.warehouse,
                     "not a declared warehouse; declared: " + ", ".join(self.snowflake.warehouses),
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _snowflake_rules(self) -> StackSettings:
+        check_snowflake_for_environment(self.snowflake, self.environment)
+        check_refresh_fits_monitor(self.cortex, self.snowflake)
         return self
 
     @model_validator(mode="after")

@@ -166,14 +166,14 @@ def test_prod_warehouse_rows_by_hand(
     assert api.bound_credits == 550
     assert api.cap_basis == "quota x 110% (suspend immediate)"
 
-    cortex = warehouse(report, "CORTEX_COMPUTE_WH")  # MEDIUM x 2 clusters, quota 400
-    assert (cortex.worst_case_credits, cortex.cap_credits) == (4 * 2 * HOURS, 440)
+    cortex = warehouse(report, "CORTEX_COMPUTE_WH")  # XSMALL x 2 clusters, quota 800
+    assert (cortex.worst_case_credits, cortex.cap_credits) == (1 * 2 * HOURS, 880)
     estuary = warehouse(report, "ESTUARY_LOAD_WH")  # SMALL x 1, quota 200
     assert (estuary.worst_case_credits, estuary.cap_credits) == (2 * 1 * HOURS, 220)
 
     # Snowflake bound: the three caps + Cortex Search serving (20 GB) + embedding (200M tokens).
-    assert report.snowflake_bound_credits == 550 + 440 + 220 + 20 * SERVING + 200 * EMBEDDING
-    assert report.snowflake_worst_credits == 11_680 + 5_840 + 1_460 + 20 * SERVING + 200 * EMBEDDING
+    assert report.snowflake_bound_credits == 550 + 880 + 220 + 20 * SERVING + 200 * EMBEDDING
+    assert report.snowflake_worst_credits == 11_680 + 1_460 + 1_460 + 20 * SERVING + 200 * EMBEDDING
 
     table = cost.render_cost(report)
     assert (
@@ -212,20 +212,19 @@ def test_cortex_search_refresh_estimate_by_hand(
 ) -> None:
     prod = cost.cost_report(document(synthesized("prod")), book)
     (search,) = prod.searches
-    # 1-minute lag, 60 s billed refresh + 120 s auto-suspend >= 60 s: the warehouse never sleeps.
-    assert (search.busy_fraction, search.refresh_credits) == (1, HOURS * 4)
+    # 1-minute lag, 60 s billed refresh + 60 s auto-suspend >= 60 s: the warehouse never sleeps.
+    assert (search.busy_fraction, search.refresh_credits) == (1, HOURS * 1)
     assert search.serving_credits == 20 * SERVING and search.embedding_credits == 200 * EMBEDDING
     assert search.flags == (
-        "refresh every 1 minute keeps CORTEX_COMPUTE_WH from ever suspending (auto-suspend 120 s)",
-        "refresh alone can spend more than CORTEX_COMPUTE_WH's hard cap: the monitor would suspend the warehouse mid-month and the index would go stale",
+        "refresh every 1 minute keeps CORTEX_COMPUTE_WH from ever suspending (auto-suspend 60 s)",
         "serving and embedding are serverless: no resource monitor caps them",
     )
 
     staging = cost.cost_report(document(synthesized("staging")), book)
     (search,) = staging.searches
-    # 10-minute lag on a SMALL warehouse with 60 s auto-suspend: (60 + 60) / 600 of the month.
-    assert search.busy_fraction == Decimal(120) / 600
-    assert search.refresh_credits == Decimal("0.2") * HOURS * 2 == 292
+    # 30-minute lag on a SMALL warehouse with 60 s auto-suspend: (60 + 60) / 1800 of the month.
+    assert search.busy_fraction == Decimal(120) / 1800
+    assert search.refresh_credits == Decimal(120) / 1800 * HOURS * 2
 
 
 def test_gen2_and_snowpark_multipliers(
@@ -243,7 +242,7 @@ def test_gen2_and_snowpark_multipliers(
     assert api.multipliers == (("Gen2 (aws)", Decimal("1.35")),)
     assert api.worst_case_credits == 4 * Decimal("1.35") * 4 * HOURS == 15_768
     cortex = warehouse(report, "CORTEX_COMPUTE_WH")
-    assert cortex.worst_case_credits == 4 * Decimal("1.5") * 2 * HOURS == 8_760
+    assert cortex.worst_case_credits == 1 * Decimal("1.5") * 2 * HOURS == 2_190
     estuary = warehouse(report, "ESTUARY_LOAD_WH")
     assert estuary.flags == ("generation not declared: priced as Gen2",)
     assert estuary.worst_case_credits == 2 * Decimal("1.35") * HOURS
@@ -275,7 +274,7 @@ def test_doubling_a_warehouse_size_shows_the_added_credits(
     assert "| ~ | warehouse API_WH | +11,680 cr (+$35,040.00) | +0 cr (+$0.00) |" in text
     assert "  - size: MEDIUM -> LARGE" in text
     assert (
-        "| Snowflake worst case | 19,112 cr ($57,336.00) | 30,792 cr ($92,376.00) | +11,680 cr |"
+        "| Snowflake worst case | 14,732 cr ($44,196.00) | 26,412 cr ($79,236.00) | +11,680 cr |"
         in text
     )
 
@@ -389,7 +388,7 @@ def test_a_warehouse_without_a_resource_monitor_is_flagged_uncapped(
     assert "| UNCAPPED " in line
     assert "- warehouse API_WH: UNCAPPED: no resource monitor" in table
     # The total bound now carries the whole worst case of API_WH instead of its 550-credit cap.
-    assert report.snowflake_bound_credits == 11_680 + 440 + 220 + 20 * SERVING + 200 * EMBEDDING
+    assert report.snowflake_bound_credits == 11_680 + 880 + 220 + 20 * SERVING + 200 * EMBEDDING
 
     base = cost.cost_report(document(synthesized("prod")), book)
     new, resolved = cost.diff_cost(base, report).flag_changes()
