@@ -317,8 +317,14 @@ class EstuaryClient:
                 self._access_expiry = time.time() + 2 * self._tuning.renew_margin
             rotated = answer.get("refresh_token")
             if isinstance(rotated, dict) and rotated.get("id") and rotated.get("secret"):
-                # Single-use token (brief 1): the old one is spent, keep the new one.
+                # A single-use token: Estuary spent it and issued a new secret, which only
+                # this process now holds (generate_access_token writes it to the DB only).
+                # The next process, or another provider's client, fails with the old one.
                 self._refresh = {"id": str(rotated["id"]), "secret": str(rotated["secret"])}
+                log.warning(
+                    "the Estuary refresh token is single-use and was rotated; later runs will "
+                    "fail with it. Use a multi-use refresh token (docs/estuary.md)"
+                )
             return self._access
 
     # ---- PostgREST helpers ----------------------------------------------------------------
