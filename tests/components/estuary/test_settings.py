@@ -75,6 +75,9 @@ def test_dates_become_the_date_times_connectors_require() -> None:
 
 def test_webhooks_need_no_stack_credentials() -> None:
     s = EstuarySettings.model_validate(
-        {"tenantPrefix": "a/", "sources": {"usergems": {"enabled": True}, "gong": {"enabled": True}}}
+        {
+            "tenantPrefix": "a/",
+            "sources": {"usergems": {"enabled": True}, "gong": {"enabled": True}},
+        }
     )
     assert s.sources.needing_credentials() == ("gong",)
