@@ -26,7 +26,7 @@ from tests.fakes.estuary_models import (
 from tests.fakes.estuary_sops import SopsError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tests.fakes.estuary_control_plane import ControlPlaneState
+    from tests.fakes.estuary_state import ControlPlaneState
 
 Error = dict[str, str]
 
