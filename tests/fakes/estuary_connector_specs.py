@@ -364,7 +364,8 @@ GITHUB_ENDPOINT = {
         "page_size_for_large_streams": {"type": "integer", "default": 10},
     },
 }
-# The docs' resource list (same page): there is no `discussions` resource.
+# The docs' resource list (same page), as the Airbyte stream identifiers of its titles
+# (GUESS: the identifiers; the titles are the docs'). There is no `discussions` resource.
 GITHUB_STREAMS = (
     "assignees", "branches", "collaborators", "issue_labels", "pull_request_commits", "tags",
     "team_members", "team_memberships", "teams", "users", "comments",

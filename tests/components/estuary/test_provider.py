@@ -377,3 +377,14 @@ def test_delete_of_a_spec_deleted_meanwhile_succeeds(
     finals = [p["final"]["type"] for p in fake.state.publications.values()]
     assert finals == ["success", "buildFailed"]  # the create, then the refused deletion
     _assert_clean(fake)
+
+
+def test_refresh_of_an_unchanged_auto_discovering_capture_changes_nothing(
+    fake: FakeControlPlane, captures: CaptureProvider
+) -> None:
+    props = capture_inputs("slack", settings=settings(addNewBindings=True))
+    assert props["autoDiscover"]["addNewBindings"] is True
+    outs = captures.create(props).outs
+    read = captures.read(props["catalogName"], outs)
+    assert read.outs == outs
+    assert captures.diff(props["catalogName"], read.outs, props).changes is False

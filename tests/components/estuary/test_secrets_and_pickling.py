@@ -218,3 +218,16 @@ def test_reused_ciphertext_survives_pulumi_state(fake: FakeControlPlane) -> None
     assert fake.state.calls("POST", "encrypt-config") == []  # reused, not re-encrypted
     assert fake.state.live[name]["spec"]["interval"] == "9m"
     assert updated["lastPubId"] == fake.state.live[name]["last_pub_id"]
+
+
+def test_a_connector_error_quoting_a_credential_is_masked(fake: FakeControlPlane) -> None:
+    """Draft errors are connector messages; one that quotes a credential is masked."""
+    props = capture_inputs("slack")
+    token = props["endpointConfig"]["credentials"]["api_token"]
+    fake.state.fail_next_publication(
+        "buildFailed", [{"scope": "flow://capture/x", "detail": f"token {token} was revoked"}]
+    )
+    with pytest.raises(Exception) as info:
+        CaptureProvider(tuning=FAST).create(props)
+    assert "token <redacted> was revoked" in str(info.value)
+    assert [e for e in _chain(info.value) if _leaks(str(e)) or _leaks(repr(e))] == []
