@@ -203,6 +203,8 @@ pulumi.export(
         "materialization": estuary.materialization_name,
     },
 )
+# Secret: each webhook capture's bearer token, for the vendor that posts to it.
+pulumi.export("estuaryWebhookTokens", estuary.webhook_tokens)
 pulumi.export(
     "portkey",
     {"configName": stack.portkey.config_name, "configSlug": gateway.config_slug},

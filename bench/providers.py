@@ -66,9 +66,10 @@ def estuary_operations() -> list[Operation]:
                 _crud("estuary Capture (github)", captures, capture_inputs("github"),
                       {"interval": "10m"}, fake)
             )  # fmt: skip
+            rows.append(_adopt("estuary Capture (gong)", captures, capture_inputs("gong"), fake))
             # The materialization reads every source's collections: make them live first.
             for source in ALL_SOURCES:
-                if source != "github":
+                if source not in ("github", "gong"):
                     captures.create(capture_inputs(source))
             fake.state.reset_requests()
             rows.extend(
@@ -101,6 +102,18 @@ def _crud(
     _, ms = _timed(lambda: provider.diff(name, read.outs, news))
     rows.append(Operation(label, "no-op diff", *_pair(count(), ms)))
     return rows
+
+
+def _adopt(label: str, provider: Any, props: dict[str, Any], fake: Any) -> Operation:
+    """Create again after Pulumi lost the first create's answer: Estuary refuses the
+    must-not-exist publication (a build error), the provider adopts the live task."""
+    provider.create(props)
+    fake.state.reset_requests()
+    _, ms = _timed(lambda: provider.create(props))
+    calls = [f"{r.method} {r.table}" for r in fake.state.requests]
+    fake.state.reset_requests()
+    summary = ", ".join(f"{c} x{calls.count(c)}" for c in sorted(set(calls)))
+    return Operation(label, "create again after a lost answer (adopts)", len(calls), ms, summary)
 
 
 def portkey_operations() -> list[Operation]:

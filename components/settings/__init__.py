@@ -243,7 +243,7 @@ def _raw(key: str) -> str | None:
 
 def _missing_source_credentials(estuary: EstuarySettings) -> list[str]:
     """Every enabled source needs credentials; only key names are inspected, never values."""
-    enabled = estuary.sources.enabled()
+    enabled = estuary.sources.needing_credentials()
     raw = _raw("estuarySourceCredentials")
     if raw is None or not enabled:
         return []
