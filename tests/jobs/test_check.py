@@ -116,7 +116,7 @@ def test_the_report_renders_a_pass(synthesized: Callable[[str], Synthesis]) -> N
     text = render_check(check(synthesized("prod")))
     lines = text.splitlines()
     assert re.fullmatch(
-        r"Policy check of stack prod: pack sophia-infra, 30 policies over \d+ declared resources \(config policies/config/prod.json\)",
+        rf"Policy check of stack prod: pack sophia-infra, {len(POLICIES)} policies over \d+ declared resources \(config policies/config/prod\.json\)",
         lines[0],
     )
     assert lines[1] == "0 mandatory and 0 advisory violation(s)"
