@@ -68,10 +68,10 @@ def _set(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("fallback.onStatusCodes", [], "needs at least one status code (400..599)"),
         (
             "fallback.order",
-            ["gpt-4-turbo", "gpt-5"],
+            ["primary-openai", "gpt-5"],
             "fallback.order: unknown target(s) ['gpt-5']; allowed:",
         ),
-        ("fallback.order", ["gpt-4-turbo", "gpt-4-turbo"], "a target may appear only once"),
+        ("fallback.order", ["primary-openai", "primary-openai"], "a target may appear only once"),
         ("budget.target", "nope", "budget.target: unknown target 'nope'; allowed:"),
         ("cache", {"mode": "simple", "maxAge": 59}, "allowed: 60..7776000 seconds"),
         ("cache", {"mode": "fuzzy"}, "Input should be 'simple' or 'semantic'"),
@@ -106,8 +106,20 @@ def test_bad_values_say_what_is_allowed(path: str, value: Any, expected: str) ->
 
 def test_duplicate_target_names_are_named() -> None:
     raw = _raw()
-    raw["targets"][1]["name"] = "gpt-4-turbo"
-    assert "targets: names must be unique; repeated: ['gpt-4-turbo']" in _error(raw)
+    raw["targets"][1]["name"] = "primary-openai"
+    assert "targets: names must be unique; repeated: ['primary-openai']" in _error(raw)
+
+
+def test_usage_limit_needs_a_workspace() -> None:
+    raw = _raw()
+    del raw["workspaceId"]
+    assert "workspaceId: required when usageLimit is set" in _error(raw)
+
+
+def test_organisation_id_is_not_a_documented_policy_key() -> None:
+    # OAS lists organisation_id; the budget-policies docs do not: only keys both accept pass.
+    raw = _set(_raw(), "usageLimit.groupBy", ["organisation_id"])
+    assert "'organisation_id' is not allowed" in _error(raw)
 
 
 def test_missing_ceiling_is_required() -> None:
