@@ -62,6 +62,7 @@ class Gateway(pulumi.ComponentResource):
                 type="cost",
                 periodic_reset="monthly",
                 workspace_id=settings.workspace_id,
+                acknowledge_usage_reset=limit.acknowledge_usage_reset,
                 opts=pulumi.ResourceOptions(parent=self),
             )
 

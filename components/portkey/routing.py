@@ -15,8 +15,9 @@ The cap goes into `override_params` under the parameter the model takes (model_l
 `output_param`), so the gateway replaces whatever the client sent:
 - `max_tokens` models (Anthropic, Mistral): the gateway maps BOTH `max_tokens` and
   `max_completion_tokens` onto the provider's `max_tokens`, and the later key wins
-  (Portkey-AI/gateway src/providers/anthropic/chatComplete.ts, services/transformToProviderRequest.ts),
-  so both are overridden with the cap: a client-sent `max_completion_tokens` cannot lift it.
+  (Portkey-AI/gateway src/providers/anthropic/chatComplete.ts,
+  src/services/transformToProviderRequest.ts), so both are overridden with the cap: a
+  client-sent `max_completion_tokens` cannot lift it.
 - `max_completion_tokens` models (OpenAI GPT-5): only that key is overridden. A client-sent
   `max_tokens` reaches OpenAI, which refuses it with 400 for these models: the request fails
   closed, it is never served uncapped.

@@ -18,8 +18,8 @@ from components.settings._base import FrozenModel
 from components.settings.portkey_models import load_lifecycle
 
 DEFAULT_ADMIN_BASE_URL = "https://api.portkey.ai/v1"
-# Portkey's documented retry defaults (docs automatic-retries). An explicit list is matched literally
-# by both gateways (Portkey-AI/gateway handlerUtils tryTargetsRecursively / retryRequest), 529 too.
+# Portkey's documented retry defaults (docs automatic-retries). An explicit list is matched
+# literally by both gateways (Portkey-AI/gateway handlerUtils tryTargetsRecursively), 529 too.
 DEFAULT_RETRY_STATUS_CODES = (429, 500, 502, 503, 504, 529)
 # Fallback also on: 404 (a retired or unknown model: Anthropic not_found_error, OpenAI
 # model_not_found), 408 (the gateway's own answer when request_timeout fires) and 529 (Anthropic
