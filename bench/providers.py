@@ -122,7 +122,7 @@ def portkey_operations() -> list[Operation]:
 
     rows = []
     try:
-        with _env({"PORTKEY_API_KEY": admin.api_key, "PORTKEY_BASE_URL": admin.base_url}):
+        with _env({"PORTKEY_ADMIN_API_KEY": admin.api_key, "PORTKEY_BASE_URL": admin.base_url}):
             created, ms = _timed(lambda: provider.create(props))
             rows.append(Operation(label, "create", *_pair(count(), ms)))
             news = {**props, "config": json.dumps({"retry": {"attempts": 2}})}

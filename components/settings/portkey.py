@@ -262,11 +262,6 @@ class PortkeySettings(_PortkeyModel):
         description="Workspace slug or id (replaces); required with usageLimit (the policy API "
         "needs it).",
     )
-    gateway_api_key_id: str | None = Field(
-        default=None,
-        description="Id (not the secret) of the Portkey API key the app uses: the config is bound "
-        "to it as its default, with allow_config_override=false.",
-    )
     admin_base_url: str = Field(default=DEFAULT_ADMIN_BASE_URL)
     targets: tuple[PortkeyTarget, ...]
     fallback: FallbackSettings
