@@ -1,4 +1,4 @@
-"""A small client for the Portkey admin (control-plane) API: configs and usage-limits policies.
+"""A small client for the Portkey admin (control-plane) API: configs, usage limits, API keys.
 
 Facts it relies on (see the Portkey brief): auth header `x-portkey-api-key`; bodies may be flat or
 wrapped as {success, data}; a config's `config` may come back as a JSON string; errors carry
@@ -189,6 +189,16 @@ class PortkeyAdminClient:
 
     def delete_usage_limits_policy(self, policy_id: str) -> None:
         self.request("DELETE", f"/policies/usage-limits/{policy_id}")
+
+    # API keys (OpenAPI admin-openapi.yaml /api-keys/{id}: GET -> ApiKeyObject, PUT
+    # UpdateApiKeyObject -> {}). Only the key's metadata is read; the key value itself is never
+    # returned by GET (Terraform portkey_api_key: "Only returned on creation").
+
+    def get_api_key(self, key_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/api-keys/{key_id}"))
+
+    def update_api_key(self, key_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.request("PUT", f"/api-keys/{key_id}", body=body))
 
 
 def _error_fields(response: requests.Response) -> tuple[str, str]:

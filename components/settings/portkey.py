@@ -35,6 +35,12 @@ _PROVIDER_SLUG = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 # Keys both the OpenAPI spec and the budget-policies docs accept (organisation_id is OAS-only).
 _POLICY_KEY = re.compile(r"^(api_key|workspace_id|metadata\.[A-Za-z0-9_.-]+)$")
 _POLICY_KEYS_ALLOWED = "api_key, workspace_id or metadata.<key>"
+# Portkey API key ids are UUIDs (OpenAPI admin-openapi.yaml /api-keys/{id}: `format: uuid`).
+_API_KEY_ID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+# Stacks whose app key must be bound to the config (so the app cannot skip it).
+ENVIRONMENTS_REQUIRING_KEY_BINDING = ("prod",)
 
 
 class _PortkeyModel(FrozenModel):
@@ -271,6 +277,27 @@ class PortkeySettings(_PortkeyModel):
     budget: BudgetTierSettings | None = None
     max_cost_per_request_usd: Decimal = Field(description="Worst-case USD per upstream call.")
     usage_limit: UsageLimitSettings | None = None
+    api_key_id: str | None = Field(
+        default=None,
+        description="UUID of the Portkey API key the API sends (the portkeyApiKey secret's key). "
+        "Set: the config becomes that key's default and the API stops sending x-portkey-config. "
+        "Required in prod; dev/staging without it send the config slug and can skip it.",
+    )
+    allow_config_override: bool = Field(
+        default=False,
+        description="Only for the first rollout of a binding: true lets requests that still send "
+        "x-portkey-config through while the pods roll; then set it back to false.",
+    )
+
+    @field_validator("api_key_id")
+    @classmethod
+    def _api_key_id(cls, value: str | None) -> str | None:
+        if value is not None and not _API_KEY_ID.match(value):
+            raise ValueError(
+                "must be the UUID of a Portkey API key (Portkey app > API Keys), e.g. "
+                "'3f2b6c1e-8d4a-4b7e-9c21-5a6f0e9d1b2c'"
+            )
+        return value
 
     @field_validator("config_name")
     @classmethod
@@ -325,6 +352,11 @@ class PortkeySettings(_PortkeyModel):
                 "a workspace: docs budget-policies 'Workspace ID is required'; Terraform "
                 "portkey_usage_limits_policy.workspace_id is Required)"
             )
+        if self.allow_config_override and self.api_key_id is None:
+            raise ValueError(
+                "allowConfigOverride: only means something with apiKeyId (it is the bound key's "
+                "override flag); remove it or set apiKeyId"
+            )
         return self
 
     def target(self, name: str) -> PortkeyTarget:
@@ -336,3 +368,14 @@ class PortkeySettings(_PortkeyModel):
         if self.budget is not None and self.budget.target not in self.fallback.order:
             chosen.append(self.target(self.budget.target))
         return tuple(chosen)
+
+
+def check_api_key_binding_for_environment(settings: PortkeySettings, environment: str) -> None:
+    """Prod must bind its config to the app's key: otherwise the app can send any config, or none,
+    and skip the routing, retries and output caps (issue 15 item 3)."""
+    if environment in ENVIRONMENTS_REQUIRING_KEY_BINDING and settings.api_key_id is None:
+        raise ValueError(
+            f"required in {environment}: the UUID of the Portkey API key the API sends (the "
+            "portkeyApiKey secret's key; Portkey app > API Keys), so that key always runs this "
+            "config and cannot override it"
+        )

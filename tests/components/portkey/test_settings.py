@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from components.settings import SettingsError
 from components.settings.portkey import PortkeySettings
-from tests.conftest import committed_stack_configs
+from jobs.harness import RecordingMonitor, SynthMocks, synthesize
+from tests.conftest import committed_stack_configs, stack_config
 
 POLICIES = committed_stack_configs()
 
@@ -98,6 +100,7 @@ def _set(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("configName", "", "allowed: 1..100 letters, digits"),
         ("budget.metadataKey", "a b", "allowed: 1..64 letters, digits"),
         ("tier", "gold", "Extra inputs are not permitted"),
+        ("apiKeyId", "pk-live-123", "must be the UUID of a Portkey API key"),
     ],
 )
 def test_bad_values_say_what_is_allowed(path: str, value: Any, expected: str) -> None:
@@ -126,3 +129,33 @@ def test_missing_ceiling_is_required() -> None:
     raw = _raw()
     del raw["maxCostPerRequestUsd"]
     assert "maxCostPerRequestUsd\n  Field required" in _error(raw)
+
+
+def _reject_stack(stack: str, mutate) -> str:
+    config = stack_config(stack)
+    mutate(config["portkey"])
+    monitor = RecordingMonitor(SynthMocks())
+    with pytest.raises(SettingsError) as raised:
+        synthesize(stack, overrides={"portkey": config["portkey"]}, monitor=monitor)
+    assert monitor.declared == [], "no resource may be registered after a bad value"
+    return str(raised.value)
+
+
+def test_prod_must_bind_the_config_to_the_app_key() -> None:
+    message = _reject_stack("prod", lambda portkey: portkey.pop("apiKeyId"))
+    assert "stack 'prod'" in message
+    assert "sophia-infra:portkey.apiKeyId" in message
+    assert "required in prod: the UUID of the Portkey API key the API sends" in message
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_other_stacks_may_leave_the_key_unbound(stack: str) -> None:
+    settings = PortkeySettings.model_validate(POLICIES[stack]["sophia-infra:portkey"])
+    assert settings.api_key_id is None and settings.allow_config_override is False
+
+
+def test_override_flag_needs_a_bound_key() -> None:
+    raw = _raw()
+    del raw["apiKeyId"]
+    raw["allowConfigOverride"] = True
+    assert "allowConfigOverride: only means something with apiKeyId" in _error(raw)
