@@ -136,6 +136,10 @@ class ApiKeyConfigBindingProvider(_PortkeyProvider):
         key_id = props["api_key_id"]
         key = self._get_key(client, key_id)
         previous_config, previous_flag = live_binding(key)
+        if _is_ours(previous_config, props):
+            # Already bound to this config: only this stack does that (a lost state, a retried
+            # create), so what it had before is unknown; releasing gives it the API's default.
+            previous_config, previous_flag = None, API_DEFAULT_ALLOW_OVERRIDE
         self._bind(client, key_id, key, props["config_id"], props["allow_config_override"])
         live = self._verify(client, props)
         previous = {_PREVIOUS_CONFIG: previous_config, _PREVIOUS_FLAG: previous_flag}

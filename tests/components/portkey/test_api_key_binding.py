@@ -181,6 +181,19 @@ def test_delete_restores_a_previous_binding(admin: FakePortkeyAdmin) -> None:
     }
 
 
+def test_recreating_over_our_own_binding_does_not_record_it_as_the_previous_one(
+    admin, bound
+) -> None:
+    config, key_id, props, _created = bound  # state lost: create runs again on a bound key
+
+    again = _provider().create(props)
+    _provider().delete(key_id, again.outs)
+
+    assert again.outs["previous_config_id"] is None
+    assert "config_id" not in admin.api_keys[key_id]["defaults"]
+    GatewayConfigProvider(max_retries=0, backoff_factor=0).delete(config["slug"], {})
+
+
 def test_delete_leaves_a_binding_someone_else_made_alone(admin, bound) -> None:
     _config, key_id, _declared, created = bound
     other = admin.seed_config("someone-else", CONFIG)
