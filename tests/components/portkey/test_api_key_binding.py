@@ -158,6 +158,10 @@ def test_delete_gives_the_key_back_what_it_had(admin, bound) -> None:
 
     _provider().delete(key_id, created.outs)
 
+    assert [m for m, _ in admin.calls()] == ["GET", "PUT"]
+    assert admin.requests[1].body == {
+        "defaults": {"metadata": {"team": "api"}, "config_id": None, "allow_config_override": True}
+    }
     assert admin.api_keys[key_id]["defaults"] == {
         "metadata": {"team": "api"},
         "allow_config_override": True,
