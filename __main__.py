@@ -166,7 +166,7 @@ api = ApiService(
             "CORTEX_SCHEMA": CORTEX_SCHEMA,
             "CORTEX_SEARCH_SERVICE": cortex.search_service_names["SOPHIA_SEARCH"],
             "CORTEX_AGENT": cortex.agents_runtime_config,
-            "PORTKEY_CONFIG": gateway.config_slug,
+            "PORTKEY_CONFIG": gateway.config_header,  # "" when the key is bound to the config
             "PORTKEY_METADATA_ENVIRONMENT": stack.environment,
             "ESTUARY_PREFIX": stack.estuary.tenant_prefix,
         },

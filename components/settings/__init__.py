@@ -28,7 +28,7 @@ from components.settings.kubernetes import (
     check_canary_for_environment,
     check_image_reference,
 )
-from components.settings.portkey import PortkeySettings
+from components.settings.portkey import PortkeySettings, check_api_key_binding_for_environment
 from components.settings.snowflake import SnowflakeSettings, check_snowflake_for_environment
 from components.snowflake.agents import AgentCatalog, AgentCatalogError, load_agent_catalog
 
@@ -98,6 +98,14 @@ class StackSettings(CamelModel):
             raise KeyedValueError(
                 ("kubernetes", "canary", "strategy"), self.kubernetes.canary.strategy, str(error)
             ) from error
+        return self
+
+    @model_validator(mode="after")
+    def _portkey_rules(self) -> StackSettings:
+        try:
+            check_api_key_binding_for_environment(self.portkey, self.environment)
+        except ValueError as error:
+            raise KeyedValueError(("portkey", "apiKeyId"), None, str(error)) from error
         return self
 
     @model_validator(mode="after")

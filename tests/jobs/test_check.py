@@ -230,13 +230,13 @@ def test_a_raised_llm_ceiling_fails_the_policy_ceiling() -> None:
     report = check(mutated("prod", "portkey", change))
     assert mandatory_rules(report) == {"portkey-cost-ceiling"}
     assert report.mandatory[0].message == (
-        "gateway config sophia-prod-routing: config.targets[1](premium).targets[0] (gpt-4-turbo) can cost $0.14288 per request (2000 prompt + 4096 output tokens, prices.yaml v1); this stack's ceiling is $0.1 (maxCostPerRequestUsd)"
+        "gateway config sophia-prod-routing: config.targets[1](premium).targets[0] (gpt-5.4-2026-03-05) can cost $0.49652 per request (2000 prompt + 32768 output tokens, prices.yaml v2); this stack's ceiling is $0.1 (maxCostPerRequestUsd)"
     )
 
 
 def test_a_staging_gateway_without_fallback_fails() -> None:
     def change(config: dict[str, Any]) -> None:
-        config["portkey"]["fallback"] = {"order": ["gpt-4-turbo"]}
+        config["portkey"]["fallback"] = {"order": ["primary-openai"]}
 
     report = check(mutated("staging", "portkey", change))
     assert mandatory_rules(report) == {"portkey-fallback"}
