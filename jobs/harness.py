@@ -27,7 +27,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 
-from components.settings.yaml_files import YamlFileError, load_yaml_file
+from components.yaml_files import YamlFileError, load_yaml_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "sophia-infra"
@@ -349,7 +349,7 @@ def _config_string(value: Any) -> str:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    """A project or stack file: strict YAML (components/settings/yaml_files.py), a mapping."""
+    """A project or stack file: strict YAML (components/yaml_files.py), a mapping."""
     try:
         document = load_yaml_file(path)
     except YamlFileError as error:

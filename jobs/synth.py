@@ -69,7 +69,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="print the cost table; with --diff, the cost change from OTHER_STACK (docs/cost.md)",
     )
+    parser.add_argument(
+        "--policy-override",
+        metavar="POLICY=REASON",
+        action="append",
+        default=[],
+        help="with --check: accept that POLICY (or 'all') is disabled in a prod policy config, "
+        "for the REASON given (shown in the report); repeatable",
+    )
     args = parser.parse_args(argv)
+    problem = _flag_problem(args)
+    if problem:
+        parser.error(problem)  # exit 2 with usage, like any other misuse
+    try:
+        overrides = _policy_overrides(args.policy_override)
+    except ValueError as error:
+        parser.error(str(error))
 
     try:
         synthesis = synthesize(args.stack, root=args.project_dir)
@@ -79,10 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
 
     if args.json:
-        args.json.write_text(json.dumps(to_json(synthesis), indent=2, sort_keys=True) + "\n")
+        try:
+            args.json.write_text(json.dumps(to_json(synthesis), indent=2, sort_keys=True) + "\n")
+        except OSError as error:
+            print(f"error: cannot write {args.json}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_INVALID
         print(f"wrote {len(synthesis.resources)} resources to {args.json}")
     if args.check:
-        return _print_check(synthesis)
+        return _print_check(synthesis, args.project_dir, overrides)
     if args.cost:
         return _print_cost(synthesis, other)
     if other is not None:
@@ -92,14 +111,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
-def _print_check(synthesis: Synthesis) -> int:
+def _flag_problem(args: argparse.Namespace) -> str | None:
+    """Flag combinations that would silently do nothing, and paths that cannot work."""
+    if not args.stack:
+        return "--stack needs a stack name"
+    if not args.project_dir.is_dir():
+        return f"--project-dir {args.project_dir} is not a directory"
+    if args.raw and not args.diff:
+        return "--raw only changes --diff output; add --diff OTHER_STACK or drop --raw"
+    if args.check and (args.cost or args.diff):
+        return "--check runs alone; run --cost or --diff in a separate command"
+    if args.diff and args.diff == args.stack:
+        return f"--diff {args.diff} compares the stack with itself; name another stack"
+    if args.policy_override and not args.check:
+        return "--policy-override only applies to --check"
+    if args.json:
+        if args.json.is_dir():
+            return f"--json {args.json} is a directory; give a file name"
+        if not args.json.parent.is_dir():
+            return f"--json {args.json}: directory {args.json.parent} does not exist"
+    return None
+
+
+def _policy_overrides(values: Sequence[str]) -> dict[str, str]:
+    overrides = {}
+    for value in values:
+        name, _, reason = value.partition("=")
+        if not name.strip() or not reason.strip():
+            raise ValueError(
+                f"--policy-override {value!r}: expected POLICY=REASON (a reason is required)"
+            )
+        overrides[name.strip()] = reason.strip()
+    return overrides
+
+
+def _print_check(synthesis: Synthesis, project_dir: Path, overrides: dict[str, str]) -> int:
     from jobs.check import PolicyConfigError, load_policy_config, render_check, run_checks
+    from jobs.stack_identity import guard_rail_violations, stack_identity_violations
 
     try:
-        report = run_checks(synthesis, load_policy_config(synthesis.stack))
+        config = load_policy_config(synthesis.stack)
+        report = run_checks(synthesis, config)
     except PolicyConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
+    report.violations.extend(stack_identity_violations(project_dir))
+    report.violations.extend(
+        guard_rail_violations(synthesis, config, report.policies, overrides, report)
+    )
     print(render_check(report))
     return report.exit_code
 
@@ -109,6 +168,16 @@ def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
 
     try:
         book = cost.load_price_book()
+    except cost.CostError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as error:
+        print(
+            f"error: the price book cannot be used: {type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    try:
         head = cost.cost_report(to_json(synthesis), book)
         if other is None:
             print(cost.render_cost(head))
@@ -321,4 +390,8 @@ def _diff_values(old: Any, new: Any, path: str) -> Iterator[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `... | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        sys.exit(EXIT_OK)

@@ -37,7 +37,6 @@ from components.settings.estuary import EstuarySettings
 from components.settings.kubernetes import KubernetesSettings, ReleaseSettings
 from components.settings.portkey import PortkeySettings
 from components.settings.snowflake import SnowflakeSettings
-from components.settings.yaml_files import YamlFileError, load_yaml_file
 from components.snowflake.agents import (
     AgentCatalog,
     AgentCatalogError,
@@ -45,6 +44,7 @@ from components.snowflake.agents import (
     load_agent_catalog,
     specification_yaml,
 )
+from components.yaml_files import YamlFileError, load_yaml_file
 
 PROJECT = "sophia-infra"
 Environment = Literal["dev", "staging", "prod"]
@@ -223,7 +223,7 @@ def load(
         f"{PROJECT}:{key}: missing; set it with `pulumi config set --secret {key} <value>`"
         for key in missing_secrets
     )
-    problems = list(dict.fromkeys(problems))  # a rule and a file check may say the same thing
+    problems = [_scrub(p, raw) for p in dict.fromkeys(problems)]  # dedupe, then hide secrets
     if problems or stack_settings is None:
         raise SettingsError(
             f"Invalid configuration for stack '{stack}' (Pulumi.{stack}.yaml):\n"
@@ -307,6 +307,31 @@ def _agents(
         except (AgentCatalogError, KeyError) as error:
             problems.append(f"components/snowflake/agents.yaml: agent {agent.name!r}: {error}")
     return agents
+
+
+def _scrub(problem: str, raw: Mapping[str, Any]) -> str:
+    """Hide every secret value and credential-shaped stack value a message might quote (an area
+    validator's own message may include its input)."""
+    hidden = [
+        leaf
+        for key in NON_SECRET_KEYS
+        for _, leaf in leaves(raw.get(key))
+        if isinstance(leaf, str) and looks_like_credential(leaf)
+    ]
+    for key in ALL_SECRET_KEYS:
+        text = _raw(key)
+        if not text:
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        hidden.append(text)
+        hidden.extend(leaf for _, leaf in leaves(value) if isinstance(leaf, str))
+    for value in sorted({h for h in hidden if len(h) >= 4}, key=len, reverse=True):
+        problem = problem.replace(value, "(value not shown)")
+        problem = problem.replace(repr(value)[1:-1], "(value not shown)")
+    return problem
 
 
 def _is_secret(key: str) -> bool:

@@ -20,6 +20,7 @@ Example (Pulumi.dev.yaml):
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -43,20 +44,31 @@ _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]*/(?:[A-Za-z0-9_.\-]+|\*)$")
 
 
 def _interval(value: str) -> str:
-    if not _DURATION.match(value.replace(" ", "")):
+    if not _DURATION.match(value.replace(" ", "")) or not any(
+        int(number) for number in re.findall(r"\d+", value)
+    ):
         raise ValueError(
             f"{value!r} is not a duration; allowed: numbers with units ms, s, m, h, d, "
-            "e.g. '30s', '5m', '1h'"
+            "more than zero, e.g. '30s', '5m', '1h'"
         )
     return value
 
 
 def _date(value: str | None) -> str | None:
-    if value is not None and not _DATE.match(value):
+    if value is not None and not (_DATE.match(value) and _real_date(value)):
         raise ValueError(
             f"{value!r} is not a date; allowed: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)"
         )
     return value
+
+
+def _real_date(value: str) -> bool:
+    """2025-02-30 matches the pattern but is no day of the calendar."""
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 class SourceSettings(CamelModel):
@@ -121,7 +133,11 @@ class DatedSourceSettings(SourceSettings):
 
 
 class GongSettings(DatedSourceSettings):
-    region: str = Field("api", description="Gong API region subdomain (e.g. 'api', 'us-1234').")
+    region: str = Field(
+        "api",
+        pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",  # one DNS label: it becomes a host name
+        description="Gong API region subdomain (e.g. 'api', 'us-1234').",
+    )
 
 
 class SlackSettings(DatedSourceSettings):
@@ -183,7 +199,11 @@ class EstuarySettings(CamelModel):
     sync_frequency: SyncFrequency = Field(
         "30m", description="Snowflake materialization syncSchedule.syncFrequency."
     )
-    materialization_tag: str = Field("v4", description="materialize-snowflake image tag.")
+    materialization_tag: str = Field(
+        "v4",
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$",  # an OCI tag (distribution spec)
+        description="materialize-snowflake image tag.",
+    )
     sources: EstuarySources = EstuarySources()
     api_url: str = Field(DEFAULT_API_URL, description="PostgREST base URL.")
     agent_url: str = Field(DEFAULT_AGENT_URL, description="Agent API base URL.")

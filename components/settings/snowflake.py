@@ -59,7 +59,9 @@ class WarehouseSettings(CamelModel):
         description="Warehouse size, canonical spelling (XSMALL .. X6LARGE)."
     )
     auto_suspend_seconds: int = Field(
-        ge=60, description="Seconds idle before suspending; at least 60 so idle compute stops."
+        ge=60,
+        le=86_400,  # ours: Snowflake documents no maximum; beyond a day it guards nothing
+        description="Seconds idle before suspending; 60..86400 so idle compute stops.",
     )
     min_cluster_count: int = Field(1, ge=1, le=10)
     max_cluster_count: int = Field(1, ge=1, le=10)
@@ -69,7 +71,9 @@ class WarehouseSettings(CamelModel):
     )
     warehouse_type: Literal["STANDARD", "SNOWPARK-OPTIMIZED"] = "STANDARD"
     credit_quota: float = Field(
-        gt=0, description="Monthly credit quota of the warehouse's resource monitor."
+        gt=0,
+        le=1_000_000,  # ours: a cap, not a formality; finite (the base model refuses .inf)
+        description="Monthly credit quota of the warehouse's resource monitor (0 < q <= 1e6).",
     )
     notify_at_percent: tuple[int, ...] = Field(
         (75, 90), description="Quota percentages that notify."
