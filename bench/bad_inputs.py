@@ -812,7 +812,7 @@ def cases() -> list[Case]:
         ("a list", lambda t: "- a\n"),
         ("not YAML", lambda t: "agents: [\n"),
         ("temperature 2", lambda t: t.replace("temperature: ", "temperature: 2 #", 1)),
-        ("unknown model", lambda t: t.replace("  - auto\n", "  - auto\n", 1).replace("model: mistral-large", "model: gpt-9", 1)),
+        ("unknown model", lambda t: t.replace("model: mistral-7b", "model: gpt-9", 1)),
         ("empty", lambda t: ""),
     ):  # fmt: skip
         found.append(Case(f"agents.yaml {name}", "bad", "dev", patch=agents(edit)))
@@ -1000,7 +1000,7 @@ def run_case(case: Case, directory: Path) -> Outcome:
         except BaseException:  # noqa: BLE001 - a crash is what we are counting
             err.write(traceback.format_exc())
     output = out.getvalue() + err.getvalue()
-    if kind == "rejected" and not err.getvalue().strip():
+    if kind == "rejected" and not (err.getvalue().strip() or "FAIL:" in out.getvalue()):
         kind = "accepted"  # a non-zero exit with no word of why is not a clear rejection
     leaked = [token for token in PLANTED if token in output]
     return Outcome(case, kind, code, output, leaked)

@@ -111,6 +111,19 @@ def guard_rail_violations(
         else f"{len(disabled)} of {len(policy_names)} policies disabled: {', '.join(disabled)}"
     )
     prod = synthesis.outputs.get("environment") == "prod"
+    where = f"policies/config/{synthesis.stack}.json"
+    if everything and not overrides.get("all") and not set(overrides) & set(disabled):
+        level = "mandatory" if prod else "advisory"
+        rule = " prod may not switch the guard rails off without `--policy-override all=<why>`"
+        return [
+            *found,
+            Violation(
+                GUARD_RAIL_RULE,
+                level,
+                f"{what} in {where};" + (rule if prod else " nothing was checked"),
+                None,
+            ),
+        ]
     for name in disabled:
         reason = overrides.get(name) or overrides.get("all")
         if reason:

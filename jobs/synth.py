@@ -28,7 +28,6 @@ import yaml
 from components.settings import SettingsError
 from jobs.harness import (
     REPO_ROOT,
-    SECRET_MARK,
     DeclaredResource,
     StackConfigError,
     Synthesis,
@@ -382,11 +381,46 @@ def _diff_values(old: Any, new: Any, path: str) -> Iterator[str]:
     new_flat = dict(flatten(new, path)) if isinstance(new, dict) else {path: new}
     for key in sorted(set(old_flat) | set(new_flat)):
         a, b = old_flat.get(key), new_flat.get(key)
-        if a == b or (a == SECRET_MARK and b == SECRET_MARK):
+        if key in old_flat and key in new_flat and _same(a, b):
             continue
-        yield f"{key}: {_short(a, 40) if key in old_flat else '(absent)'} -> " + (
-            _short(b, 40) if key in new_flat else "(absent)"
-        )
+        if key not in old_flat or key not in new_flat:
+            shown_a = _short(a, 40) if key in old_flat else "(absent)"
+            shown_b = _short(b, 40) if key in new_flat else "(absent)"
+        else:
+            shown_a, shown_b = _differing(a, b)
+        yield f"{key}: {shown_a} -> {shown_b}"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as a reviewer means it: True is not 1, "1" is not 1 (1 and 1.0 are the same)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def _differing(a: Any, b: Any, limit: int = 40) -> tuple[str, str]:
+    """Both values shortened so that they still look different (the differing part shown)."""
+    shown_a, shown_b = _short(a, limit), _short(b, limit)
+    if shown_a != shown_b:
+        return shown_a, shown_b
+    full_a, full_b = json.dumps(a, sort_keys=True), json.dumps(b, sort_keys=True)
+    if full_a == full_b:  # same text, different types (e.g. "1" and 1 after json.dumps)
+        return f"{full_a} ({type(a).__name__})", f"{full_b} ({type(b).__name__})"
+    if len(full_a) <= limit and len(full_b) <= limit:
+        return full_a, full_b
+    start = next(
+        (i for i, (x, y) in enumerate(zip(full_a, full_b, strict=False)) if x != y),
+        min(len(full_a), len(full_b)),
+    )
+    begin = max(0, start - 10)
+
+    def window(text: str) -> str:
+        piece = text[begin : begin + limit]
+        return ("..." if begin else "") + piece + ("..." if begin + limit < len(text) else "")
+
+    return window(full_a), window(full_b)
 
 
 if __name__ == "__main__":
