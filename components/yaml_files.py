@@ -64,9 +64,10 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool 
             ) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                f"key {key!r} first defined on line {seen[key] + 1}",
                 None,
-                f"duplicate key {key!r} (YAML keeps only one; the Pulumi CLI refuses the file)",
+                None,
+                f"duplicate key {key!r} (first on line {seen[key] + 1}; YAML keeps only one, "
+                "the Pulumi CLI refuses the file)",
                 key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line
