@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.growth import growth_project
-from bench.processes import REPO_ROOT, Measurement, measure_interleaved, run_once
+from bench.processes import Measurement, measure_interleaved, run_once
 from bench.providers import Operation, estuary_operations, portkey_operations
 
 FLOOR_IMPORTS = "import pulumi, pulumi_snowflake, pulumi_kubernetes, pulumi_random"

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - a table of cases reads better one case per line
 """python -m bench.bad_inputs: feed the CLIs a few hundred bad inputs, the way a new user would.
 
 Each case writes a scratch project (this checkout's Pulumi.yaml, __main__.py and stack files,
@@ -96,10 +97,7 @@ def _at(path: str, value: Any, delete: bool = False) -> Callable[[dict[str, Any]
         parts = [first, *parts[1:]]
         for part in parts[:-1]:
             key: Any = int(part) if isinstance(node, list) else part
-            if isinstance(node, dict):
-                node = node.setdefault(key, {})
-            else:
-                node = node[key]
+            node = node.setdefault(key, {}) if isinstance(node, dict) else node[key]
         last: Any = int(parts[-1]) if isinstance(node, list) else parts[-1]
         if delete:
             del node[last]
@@ -824,7 +822,7 @@ def cases() -> list[Case]:
             shutil.copytree(REPO_ROOT / "policies/config", target, dirs_exist_ok=True)
             if content is not None:
                 (target / f"{stack}.json").write_text(content)
-            return mock.patch("jobs.check.POLICY_CONFIG_DIR", target)
+            return _policy_dir_patch(target)
 
         return patch
 
@@ -849,7 +847,7 @@ def cases() -> list[Case]:
                 target = directory / "policy-config"
                 shutil.copytree(REPO_ROOT / "policies/config", target, dirs_exist_ok=True)
                 (target / "prod.json").write_bytes(b'{"all": "\xff"}')
-                return mock.patch("jobs.check.POLICY_CONFIG_DIR", target)
+                return _policy_dir_patch(target)
 
         found.append(Case(f"policy config {name}", "bad", stack, patch=patcher, args=["--check"]))
     found.append(
@@ -929,6 +927,13 @@ def cases() -> list[Case]:
     return found
 
 
+def _policy_dir_patch(target: Path) -> contextlib.AbstractContextManager[Any]:
+    """Point `load_policy_config` at `target` (its default argument, old or new code alike)."""
+    from jobs import check
+
+    return mock.patch.object(check.load_policy_config, "__defaults__", (target,))
+
+
 def _rename(source: str, stack: str) -> str:
     """A stack file copied from `source` with every identity name moved to `stack`."""
     text = _stack_text(source)
@@ -997,7 +1002,7 @@ def run_case(case: Case, directory: Path) -> Outcome:
         except SystemExit as exit_:  # argparse
             code = exit_.code if isinstance(exit_.code, int) else 2
             kind = "rejected" if code else "accepted"
-        except BaseException:  # noqa: BLE001 - a crash is what we are counting
+        except BaseException:
             err.write(traceback.format_exc())
     output = out.getvalue() + err.getvalue()
     if kind == "rejected" and not (err.getvalue().strip() or "FAIL:" in out.getvalue()):
