@@ -354,11 +354,14 @@ def _get(value: Any, *path: str) -> Any:
 def _secrecy_problems(secret: set[str]) -> list[str]:
     """What the engine handed over: secret keys encrypted and non-empty, the others plain."""
     problems = []
+    # The engine names the encrypted keys (PULUMI_CONFIG_SECRET_KEYS); if it named none at all,
+    # it is one that does not say, and the stack file check (`_file_problems`) has the last word.
+    engine_reports_secrets = bool(secret)
     for key in ALL_SECRET_KEYS:
         text = _raw(key)
         if text is None:
             continue
-        if key not in secret:
+        if key not in secret and engine_reports_secrets:
             problems.append(
                 f"{PROJECT}:{key}: is a secret but arrived in plain text (value not shown); set "
                 f"it with `pulumi config set --secret {key} <value>`"
