@@ -1031,6 +1031,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{flag}{outcome.kind:9} [{case.expect}] {case.name}: {first[:160]}")
             if outcome.kind == "crashed":
                 print("    " + outcome.output.strip().splitlines()[-1][:200])
+    families: dict[str, Counter[str]] = {}
+    for outcome in outcomes:
+        family = outcome.case.name.split()[0]
+        kind = "harmful" if outcome.harmful and outcome.kind == "accepted" else outcome.kind
+        families.setdefault(family, Counter())[kind] += 1
+    print("\n| family | cases | rejected | accepted (fine) | accepted (harmful) | crashed |")
+    print("|---|---|---|---|---|---|")
+    for family, count in families.items():
+        print(
+            f"| {family} | {sum(count.values())} | {count['rejected']} | {count['accepted']} | "
+            f"{count['harmful']} | {count['crashed']} |"
+        )
     counts = Counter(o.kind for o in outcomes)
     harmful = sum(o.harmful and o.kind == "accepted" for o in outcomes)
     leaks = sum(bool(o.leaked) for o in outcomes)

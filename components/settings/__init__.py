@@ -139,9 +139,11 @@ def load(
 ) -> Settings:
     """Read and validate the current stack's configuration; raise SettingsError listing all.
 
-    `project_dir` holds Pulumi.yaml and the stack files (default: the working directory, where
-    the engine runs the program); they are read for what the program cannot see in its config
-    (which leaves are `secure:`, the other stacks' names).
+    `project_dir` holds Pulumi.yaml and the stack files (default: the working directory: the
+    Python language host starts the program with `cmd.Dir = req.Info.ProgramDirectory`, pulumi
+    sdk/python/cmd/pulumi-language-python main.go, and this project has no `main:`); they are read
+    for what the program cannot see in its config (which leaves are `secure:`, the other stacks'
+    names).
     """
     config = config or pulumi.Config(PROJECT)
     stack = stack or pulumi.get_stack()
