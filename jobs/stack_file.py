@@ -15,8 +15,6 @@ from typing import Any
 
 import yaml
 
-from components.yaml_files import YamlFileError, load_yaml_text
-
 RELEASE_KEY = "sophia-infra:release"
 COMMENT_MARKER = "# release promoted by jobs.promote"
 
@@ -130,10 +128,10 @@ def _is_content(line: str) -> bool:
 
 def _verified(old_text: str, new_text: str, release_config: Mapping[str, Any]) -> str:
     try:
-        old = load_yaml_text(old_text, "the stack file") or {}  # duplicate keys refused
-        new = load_yaml_text(new_text, "the stack file after the edit") or {}
-    except YamlFileError as err:
-        raise StackFileError(str(err)) from None
+        old = yaml.safe_load(old_text) or {}
+        new = yaml.safe_load(new_text) or {}
+    except yaml.YAMLError as err:
+        raise StackFileError(f"the stack file is not valid YAML after the edit: {err}") from None
     old_config = dict(old.get("config") or {})
     new_config = dict(new.get("config") or {})
     got = new_config.pop(RELEASE_KEY, None)
