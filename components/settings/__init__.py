@@ -20,17 +20,14 @@ import pulumi
 from pulumi.runtime.config import get_config, is_config_secret
 from pydantic import Field, ValidationError
 
-from components.settings import identity, stack_rules
+from components.settings import checks, identity, stack_rules
 from components.settings._base import CamelModel, KeyedValueError
 from components.settings.cortex import CortexSettings
 from components.settings.credentials import (
     REQUIRED_SECRET_KEYS,
     credential_problems,
-    declared_secret_keys,
     leaves,
     looks_like_credential,
-    project_file_problems,
-    stack_file_problems,
 )
 from components.settings.credentials import SECRET_KEYS as ALL_SECRET_KEYS
 from components.settings.estuary import EstuarySettings
@@ -44,7 +41,6 @@ from components.snowflake.agents import (
     load_agent_catalog,
     specification_yaml,
 )
-from components.yaml_files import YamlFileError, load_yaml_file
 
 PROJECT = "sophia-infra"
 Environment = Literal["dev", "staging", "prod"]
@@ -63,20 +59,9 @@ AREA_MODELS: dict[str, type[CamelModel] | type[Any]] = {
 AREA_KEYS = tuple(AREA_MODELS)
 OPTIONAL_AREAS = ("cortex",)
 NON_SECRET_KEYS = ("environment", *AREA_KEYS)
+assert NON_SECRET_KEYS == checks.NON_SECRET_KEYS, "checks.py must list the same keys"
 SECRET_KEYS = REQUIRED_SECRET_KEYS  # keys load() requires (all secret keys: ALL_SECRET_KEYS)
-# Credential fields each enabled source needs (components/estuary/pipeline.py reads exactly
-# these; tests/components/settings keeps the two in step).
-SOURCE_CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "github": ("personal_access_token",),
-    "hubspot": ("access_token",),
-    "slack": ("api_token",),
-    "intercom": ("access_token",),
-    "gong": ("access_key", "access_key_secret"),
-    "usergems": ("auth_token",),
-    "apollo": ("auth_token",),
-    "zenrows": ("auth_token",),
-    "apify": ("auth_token",),
-}
+SOURCE_CREDENTIAL_FIELDS = checks.SOURCE_CREDENTIAL_FIELDS
 MAX_CONFIG_CHARS = 1_000_000  # one stack value; Pulumi's own limit is far above any real config
 
 
@@ -151,7 +136,7 @@ def load(
     problems: list[str] = []
 
     secret = {key for key in (*NON_SECRET_KEYS, *ALL_SECRET_KEYS) if _is_secret(key)}
-    problems.extend(_secrecy_problems(secret))
+    problems.extend(checks.secrecy_problems(secret, _raw))
 
     raw: dict[str, Any] = {}
     for key in NON_SECRET_KEYS:
@@ -192,7 +177,7 @@ def load(
             f"{PROJECT}:snowflake.nameSuffix = {_show(suffix_override)}: the suffix comes from "
             f"the stack name; stack {stack!r} has {identity.name_suffix(stack)!r} (remove the key)"
         )
-    problems.extend(_file_problems(project_dir, stack, own_identity))
+    problems.extend(checks.file_problems(project_dir, stack, own_identity))
 
     stack_settings = None
     if len(parts) == len(AREA_KEYS) + 1 and not problems:
@@ -218,7 +203,9 @@ def load(
         except (RoutingPolicyError, ConfigSchemaError) as error:
             problems.append(f"{PROJECT}:portkey: {error}")
     if parts.get("estuary") is not None:
-        problems.extend(_source_credential_problems(parts["estuary"]))
+        problems.extend(
+            checks.source_credential_problems(parts["estuary"], _raw("estuarySourceCredentials"))
+        )
 
     missing_secrets = [key for key in REQUIRED_SECRET_KEYS if _raw(key) is None]
     problems.extend(
@@ -351,133 +338,6 @@ def _get(value: Any, *path: str) -> Any:
             return None
         value = value.get(step)
     return value
-
-
-def _secrecy_problems(secret: set[str]) -> list[str]:
-    """What the engine handed over: secret keys encrypted and non-empty, the others plain."""
-    problems = []
-    # The engine names the encrypted keys (PULUMI_CONFIG_SECRET_KEYS); if it named none at all,
-    # it is one that does not say, and the stack file check (`_file_problems`) has the last word.
-    engine_reports_secrets = bool(secret)
-    for key in ALL_SECRET_KEYS:
-        text = _raw(key)
-        if text is None:
-            continue
-        if key not in secret and engine_reports_secrets:
-            problems.append(
-                f"{PROJECT}:{key}: is a secret but arrived in plain text (value not shown); set "
-                f"it with `pulumi config set --secret {key} <value>`"
-            )
-        elif not text.strip() or _empty_leaf(text):
-            problems.append(
-                f"{PROJECT}:{key}: is empty; set it with `pulumi config set --secret {key} <value>`"
-            )
-    for key in sorted(secret & set(NON_SECRET_KEYS)):
-        problems.append(
-            f"{PROJECT}:{key}: is encrypted (`secure:` or --secret) but is not a secret key, so "
-            "the program would pass the decrypted value on in plain text (value not shown); set "
-            "it without --secret, and keep credentials in the secret keys"
-        )
-    return problems
-
-
-def _empty_leaf(text: str) -> bool:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        return False
-    if not isinstance(value, dict):
-        return False
-    return any(
-        (isinstance(leaf, str) and not leaf.strip()) or leaf is None for _, leaf in leaves(value)
-    )
-
-
-def _source_credential_problems(estuary: EstuarySettings) -> list[str]:
-    """Every enabled source needs its credential fields; only names are inspected, never values."""
-    enabled = estuary.sources.enabled()
-    raw = _raw("estuarySourceCredentials")
-    if raw is None or not enabled:
-        return []
-    try:
-        present = json.loads(raw)
-    except json.JSONDecodeError:
-        present = None
-    if not isinstance(present, dict):
-        return [f"{PROJECT}:estuarySourceCredentials: must be an object keyed by source name"]
-    problems = []
-    for source in enabled:
-        fields = SOURCE_CREDENTIAL_FIELDS[source]
-        given = present.get(source)
-        hint = (
-            f"set it with `pulumi config set --secret --path "
-            f"'estuarySourceCredentials.{source}.<field>' <value>`"
-        )
-        if given is None:
-            problems.append(
-                f"{PROJECT}:estuarySourceCredentials.{source}: missing, but "
-                f"estuary.sources.{source} is enabled; needs {', '.join(fields)}; {hint}"
-            )
-            continue
-        if not isinstance(given, dict):
-            problems.append(
-                f"{PROJECT}:estuarySourceCredentials.{source}: must be an object with "
-                f"{', '.join(fields)} (value not shown)"
-            )
-            continue
-        for name in fields:
-            if name not in given:
-                problems.append(
-                    f"{PROJECT}:estuarySourceCredentials.{source}.{name}: missing; "
-                    f"{source} needs {', '.join(fields)}; {hint}"
-                )
-        for name in sorted(set(given) - set(fields)):
-            problems.append(
-                f"{PROJECT}:estuarySourceCredentials.{source}.{name}: unknown field (check "
-                f"spelling); {source} takes {', '.join(fields)}"
-            )
-    for source in sorted(set(present) - set(SOURCE_CREDENTIAL_FIELDS)):
-        problems.append(
-            f"{PROJECT}:estuarySourceCredentials.{source}: unknown source; allowed: "
-            + ", ".join(SOURCE_CREDENTIAL_FIELDS)
-        )
-    return problems
-
-
-def _file_problems(project_dir: Path, stack: str, own: identity.StackIdentity) -> list[str]:
-    """Pulumi.yaml and the stack files: secrecy leaf by leaf, and no name shared with a sibling."""
-    problems: list[str] = []
-    project_file = project_dir / "Pulumi.yaml"
-    if not project_file.exists():
-        return problems  # config comes from elsewhere (an Automation API program, a test)
-    try:
-        project_doc = load_yaml_file(project_file)
-    except YamlFileError as error:
-        return [str(error)]
-    if not isinstance(project_doc, dict):
-        return ["Pulumi.yaml: must be a YAML mapping"]
-    problems.extend(project_file_problems(project_doc))
-    secret_keys = set(declared_secret_keys(project_doc))
-    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
-        name = path.name[len("Pulumi.") : -len(".yaml")]
-        try:
-            doc = load_yaml_file(path)
-        except YamlFileError as error:
-            if name == stack:
-                problems.append(str(error))
-            continue
-        config = doc.get("config") if isinstance(doc, dict) else None
-        if not isinstance(config, dict):
-            continue
-        short = identity.short_keys(config)
-        if name == stack:
-            problems.extend(stack_file_problems(stack, short, secret_keys))
-            continue
-        problems.extend(
-            f"{line}; names must be unique per stack (see components/settings/identity.py)"
-            for line in identity.collisions(own, identity.identity_of(name, short))
-        )
-    return problems
 
 
 def _describe(error: ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:
