@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from components.settings.portkey import PortkeySettings, PortkeyTarget
 from components.settings.portkey_models import OUTPUT_PARAMS, load_lifecycle
+from components.yaml_files import load_yaml_file
 
 _HERE = Path(__file__).parent
 PRICES_PATH = _HERE / "prices.yaml"
@@ -100,7 +100,7 @@ class TargetCost:
 
 
 def load_price_table(path: Path = PRICES_PATH) -> PriceTable:
-    raw = yaml.safe_load(path.read_text())
+    raw = load_yaml_file(path)  # strict: duplicate keys refused (components/yaml_files.py)
     models = {
         model: ModelPrice(
             input_per_1k=Decimal(str(entry["input_per_1k"])),

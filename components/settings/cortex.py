@@ -90,9 +90,20 @@ class CortexSettings(CamelModel):
         "1 hour", description="Target lag of sophia_search (prod: '1 minute')."
     )
     search_auto_suspend_seconds: int | None = Field(
-        None, ge=1800, description="Suspend serving after idle seconds (Snowflake minimum 1800)."
+        None,
+        ge=1800,
+        le=2_592_000,  # ours: 30 days; a larger value never suspends within a billing month
+        description="Suspend serving after idle seconds (Snowflake minimum 1800).",
     )
-    embedding_model: str | None = Field(None, description="Default: Snowflake's default model.")
+    embedding_model: str | None = Field(
+        None,
+        # GUESS: the models CREATE CORTEX SEARCH SERVICE ... EMBEDDING_MODEL lists (Snowflake docs,
+        # "Cortex Search"), recorded without the page at hand; the value reaches SQL as a literal.
+        pattern=r"^(snowflake-arctic-embed-m-v1\.5|snowflake-arctic-embed-l-v2\.0|"
+        r"snowflake-arctic-embed-l-v2\.0-8k|voyage-multilingual-2|multilingual-e5-large|"
+        r"nv-embed-qa-4|e5-base-v2)$",
+        description="Default: Snowflake's default model.",
+    )
     additional_search_services: tuple[SearchServiceSettings, ...] = ()
     agent_models: dict[str, str] = Field(
         default_factory=dict,
