@@ -798,7 +798,7 @@ def cases() -> list[Case]:
             source = (REPO_ROOT / "components/snowflake/agents.yaml").read_text()
             new = edit(source)
             target.write_bytes(new if isinstance(new, bytes) else new.encode())
-            return mock.patch("components.snowflake.agents.AGENTS_FILE", target)
+            return mock.patch("components.settings.agents.AGENTS_FILE", target)
 
         return patch
 

@@ -26,8 +26,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from components.portkey.routing import PriceTable, load_price_table, usd
 from components.settings.cortex import lag_seconds
+from components.settings.portkey_routing import PriceTable, load_price_table, usd
 from components.settings.snowflake import WAREHOUSE_CREDITS_PER_HOUR
 from components.yaml_files import YamlFileError, load_yaml_file
 

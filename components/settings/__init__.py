@@ -22,6 +22,13 @@ from pydantic import Field, ValidationError
 
 from components.settings import checks, identity, stack_rules
 from components.settings._base import CamelModel, KeyedValueError
+from components.settings.agents import (
+    AgentCatalog,
+    AgentCatalogError,
+    agent_specification,
+    load_agent_catalog,
+    specification_yaml,
+)
 from components.settings.cortex import CortexSettings, check_refresh_fits_monitor
 from components.settings.credentials import (
     REQUIRED_SECRET_KEYS,
@@ -34,13 +41,6 @@ from components.settings.estuary import EstuarySettings
 from components.settings.kubernetes import KubernetesSettings, ReleaseSettings
 from components.settings.portkey import PortkeySettings, check_api_key_binding_for_environment
 from components.settings.snowflake import SnowflakeSettings, check_snowflake_for_environment
-from components.snowflake.agents import (
-    AgentCatalog,
-    AgentCatalogError,
-    agent_specification,
-    load_agent_catalog,
-    specification_yaml,
-)
 
 PROJECT = "sophia-infra"
 Environment = Literal["dev", "staging", "prod"]
@@ -192,7 +192,7 @@ def load(
     if parts.get("portkey") is not None:
         # Imported here: routing imports the settings models, so a module-level import would be
         # circular whenever routing is imported first (as in the dynamic-provider host).
-        from components.portkey.routing import (
+        from components.settings.portkey_routing import (
             ConfigSchemaError,
             RoutingPolicyError,
             build_config,

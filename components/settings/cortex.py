@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components.settings._base import CamelModel, KeyedValueError, SnowflakeIdentifier
 from components.settings.snowflake import WAREHOUSE_CREDITS_PER_HOUR, SnowflakeSettings
-from components.snowflake.tables import TABLES
+from components.settings.tables import TABLES
 
 _LAG = re.compile(r"^(\d+) (second|minute|hour|day)s?$")
 _SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -57,7 +57,7 @@ class SearchServiceSettings(CamelModel):
     """A Cortex Search service over one of the data model's tables."""
 
     name: SnowflakeIdentifier
-    table: str = Field(description="'SCHEMA.TABLE' of a table in components/snowflake/tables.py.")
+    table: str = Field(description="'SCHEMA.TABLE' of a table in components/settings/tables.py.")
     search_column: str = Field(description="Text column to search.")
     attributes: tuple[str, ...] = Field((), description="Columns to filter on.")
     columns: tuple[str, ...] = Field((), description="Other columns returned with results.")

@@ -1,7 +1,7 @@
 """The Portkey routing policy as declared in stack config (`sophia-infra:portkey`).
 
 This is the *policy* (which models, in which order, under which limits); the gateway config JSON
-Portkey runs is derived from it by `components.portkey.routing`. Keys are camelCase in
+Portkey runs is derived from it by `components.settings.portkey_routing`. Keys are camelCase in
 Pulumi.<stack>.yaml and snake_case in Python.
 """
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.portkey.routing import load_price_table, worst_case_per_target
 from components.settings.portkey import PortkeySettings
+from components.settings.portkey_routing import load_price_table, worst_case_per_target
 from components.settings.snowflake import WAREHOUSE_CREDITS_PER_HOUR
 from jobs import cost
 from jobs.harness import REPO_ROOT, Synthesis, synthesize

@@ -276,7 +276,7 @@ def test_loopback_http_is_allowed_for_tests() -> None:
 def test_agent_instruction_with_dollar_quotes_fails_before_any_resource(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from components.snowflake import agents
+    from components.settings import agents
 
     text = agents.AGENTS_FILE.read_text().replace("You operate the", "You operate $$ the", 1)
     (tmp_path / "agents.yaml").write_text(text)
@@ -291,7 +291,7 @@ def test_agent_instruction_with_dollar_quotes_fails_before_any_resource(
 def test_agent_specification_over_100_kb_fails_before_any_resource(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from components.snowflake import agents
+    from components.settings import agents
 
     text = agents.AGENTS_FILE.read_text().replace("You operate the", "x" * 120_000 + " the", 1)
     (tmp_path / "agents.yaml").write_text(text)

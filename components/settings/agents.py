@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from components.yaml_files import YamlFileError, load_yaml_text
 
-AGENTS_FILE = Path(__file__).with_name("agents.yaml")
+# The catalog is versioned beside the Snowflake component that declares the agents.
+AGENTS_FILE = Path(__file__).resolve().parents[1] / "snowflake" / "agents.yaml"
 MAX_SPECIFICATION_BYTES = 100_000  # Snowflake's limit for FROM SPECIFICATION
 _NAME = r"^[a-z][a-z0-9_]*$"
 # SCHEMA.OBJECT relative to the stack's database; upper-case so no quoting is needed.

@@ -38,7 +38,9 @@ from components.settings.portkey import PortkeySettings, PortkeyTarget
 from components.settings.portkey_models import OUTPUT_PARAMS, load_lifecycle
 from components.yaml_files import load_yaml_file
 
-_HERE = Path(__file__).parent
+# Data files stay with the Portkey component; the derivation is settings (it must fail before
+# any resource registers).
+_HERE = Path(__file__).resolve().parents[1] / "portkey"
 PRICES_PATH = _HERE / "prices.yaml"
 SCHEMA_PATH = _HERE / "config_schema.json"
 # Below this many output tokens a model cannot answer usefully; refuse instead of routing to it.
