@@ -70,15 +70,18 @@ PY
   log "kubernetes $KUBERNETES_PROVIDER_VERSION: built in $((SECONDS - t0))s"
 }
 
-# The launchers the engine runs for Python dynamic providers and Python policy packs (no Go).
+# The launcher the engine runs for Python dynamic providers: upstream's own script, shipped in
+# the sdk/v3 module zip (python/dist/), unchanged. It runs $PULUMI_RUNTIME_VIRTUALENV/bin/python
+# (the tests point it at the project's .venv). Found next to the pulumi binary as a bundled
+# plugin (sdk/go/common/workspace/plugins.go). Policy packs need no file here: see docs/engine.md.
 install_shims(){
   local sdk; sdk=$(moddir "github.com/pulumi/pulumi/sdk/v3@$PULUMI_CLI_VERSION")
-  # Bundled plugin: found next to the pulumi binary (sdk/go/common/workspace/plugins.go).
   install -m 0755 "$sdk/python/dist/pulumi-resource-pulumi-python" "$BIN/pulumi-resource-pulumi-python"
-  install -m 0755 "$here/pulumi-analyzer-policy-python" "$BIN/pulumi-analyzer-policy-python"
-  log "shims: installed"
+  log "shims: pulumi-resource-pulumi-python installed"
 }
 
+# The braces make bash read the whole dispatch before running it (safe to edit while building).
+{
 part=${1:-all}
 case $part in
   cli) build_cli ;;
@@ -87,3 +90,5 @@ case $part in
   all) build_cli; install_shims; build_kubernetes ;;
   *) echo "usage: $0 [cli|kubernetes|random|shims|all]" >&2; exit 2 ;;
 esac
+exit
+}

@@ -45,6 +45,7 @@ DESTRUCTIVE_GATED_TARGETS = frozenset({"prod"})
 RELEASE_OUTPUT = "release"
 RELEASE_CONFIG_FIELDS = ("apiImage",)  # the only release fields that are stack config
 POLICY_PACK_DIR = "policies"
+POLICY_CONFIG_DIR = "policies/config"  # <stack>.json: the pack's thresholds for that stack
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 EXIT_PROMOTED = 0
@@ -154,6 +155,12 @@ def promote(
         raise PromotionFailed(
             "target-policy-preview", f"no policy pack at {policy_dir} (PulumiPolicy.yaml missing)"
         )
+    # Without its config the pack runs on its defaults, not the target's thresholds.
+    policy_config = repo_root / POLICY_CONFIG_DIR / f"{target}.json"
+    if not policy_config.is_file():
+        raise PromotionFailed(
+            "target-policy-preview", f"no policy config for {target} at {policy_config}"
+        )
 
     # source-last-update
     history = _call("source-last-update", lambda: ops.history(source))
@@ -217,7 +224,7 @@ def promote(
     with tempfile.TemporaryDirectory(prefix="promote-") as tmp:
         candidate = Path(tmp) / stack_file.name
         candidate.write_bytes(new_text.encode("utf-8"))
-        preview = _target_preview(ops, target, str(policy_dir), str(candidate))
+        preview = _target_preview(ops, target, str(policy_dir), str(policy_config), str(candidate))
     for violation in preview.policy_violations:
         if not violation.mandatory:
             notes.append(f"advisory policy: {violation.describe()}")
@@ -266,7 +273,14 @@ def promote(
     log(f"wrote {stack_file.name}")
 
     if apply:
-        events = _call("apply", lambda: ops.up(target, policy_packs=[str(policy_dir)]))
+        events = _call(
+            "apply",
+            lambda: ops.up(
+                target,
+                policy_packs=[str(policy_dir)],
+                policy_pack_configs=[str(policy_config)],
+            ),
+        )
         applied = summarize(events)
         if applied.errors:
             raise PromotionFailed(
@@ -415,10 +429,17 @@ def _source_release(ops: StackOperations, source: str) -> dict[str, Any]:
     return dict(release)
 
 
-def _target_preview(ops: StackOperations, target: str, policy_dir: str, config_file: str) -> Any:
+def _target_preview(
+    ops: StackOperations, target: str, policy_dir: str, policy_config: str, config_file: str
+) -> Any:
     gate = "target-policy-preview"
     try:
-        events = ops.preview(target, policy_packs=[policy_dir], config_file=config_file)
+        events = ops.preview(
+            target,
+            policy_packs=[policy_dir],
+            policy_pack_configs=[policy_config],
+            config_file=config_file,
+        )
     except StackOperationError as err:
         if not err.events:  # the engine never started: unreachable, undecryptable, ...
             raise PromotionFailed(gate, err.reason) from None

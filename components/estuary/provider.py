@@ -135,6 +135,15 @@ def _tag(tag: str) -> str:
     return tag.lstrip(":")
 
 
+def without_nulls(value: Any) -> Any:
+    """`value` with null map entries removed, as it comes back from Pulumi state."""
+    if isinstance(value, Mapping):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
 def sops_free(config: Any) -> Any:
     """The config with the sops envelope and encrypted values masked (what is readable)."""
     if isinstance(config, Mapping):
@@ -560,6 +569,9 @@ class _TaskProvider(ResourceProvider):
         live_config = row["spec"].get("endpoint", {}).get("connector", {}).get("config")
         stored = props.get("encryptedConfig")
         strict = not self.auto_discovers(outs)
+        # State keeps no null map values: Pulumi's property serialization drops them (a
+        # sops envelope's `"kms": null`), so compare without them (found by tests/engine).
+        live_config, stored = without_nulls(live_config), without_nulls(stored)
         same = (
             live_config == stored
             if strict

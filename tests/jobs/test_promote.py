@@ -121,6 +121,8 @@ class FakeOps:
         self.calls: list[tuple[str, str]] = []
         self.previewed_config: list[str] = []
         self.policy_packs: list[tuple[str, ...]] = []
+        self.policy_configs: list[tuple[str, ...]] = []
+        self.up_policy: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
 
     def _answer(self, method: str, table: dict[str, Any], stack: str) -> Any:
         self.calls.append((method, stack))
@@ -140,12 +142,16 @@ class FakeOps:
     def outputs(self, stack: str) -> dict[str, StackOutput]:
         return self._answer("outputs", self.outputs_by_stack, stack)
 
-    def preview(self, stack: str, *, policy_packs=(), config_file=None) -> list[Any]:
+    def preview(
+        self, stack: str, *, policy_packs=(), policy_pack_configs=(), config_file=None
+    ) -> list[Any]:
         self.policy_packs.append(tuple(policy_packs))
+        self.policy_configs.append(tuple(policy_pack_configs))
         self.previewed_config.append(Path(config_file).read_bytes().decode())
         return self._answer("preview", self.preview_by_stack, stack)
 
-    def up(self, stack: str, *, policy_packs=()) -> list[Any]:
+    def up(self, stack: str, *, policy_packs=(), policy_pack_configs=()) -> list[Any]:
+        self.up_policy.append((tuple(policy_packs), tuple(policy_pack_configs)))
         events = self._answer("up", self.up_by_stack, stack)
         self.outputs_by_stack.update(self.outputs_after_up)
         return events
@@ -157,6 +163,9 @@ def repo(tmp_path: Path) -> Path:
     (tmp_path / "Pulumi.staging.yaml").write_bytes(STAGING_FILE.encode())
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "policies" / "config").mkdir()
+    for stack in ("dev", "staging", "prod"):
+        (tmp_path / "policies" / "config" / f"{stack}.json").write_text("{}\n")
     return tmp_path
 
 
@@ -187,6 +196,8 @@ def test_success_writes_exactly_the_expected_change(repo, capsys) -> None:
     # The preview ran against the edited config, with the policy pack.
     assert ops.previewed_config == [PROD_FILE_AFTER]
     assert ops.policy_packs == [(str(repo / "policies"),)]
+    # ... with the target's thresholds, not the pack's defaults.
+    assert ops.policy_configs == [(str(repo / "policies" / "config" / "prod.json"),)]
     assert ("up", "prod") not in ops.calls  # no --apply, no up
     for gate in ALL_GATES:
         assert f"ok  {gate}:" in out, gate
@@ -215,7 +226,17 @@ def test_apply_runs_up_and_verifies_the_release(repo, capsys) -> None:
     code, out, err = run(repo, capsys, ops, "--apply")
     assert code == 0, err
     assert ("up", "prod") in ops.calls
+    assert ops.up_policy == [
+        ((str(repo / "policies"),), (str(repo / "policies" / "config" / "prod.json"),))
+    ]
     assert "ok  release-verify:" in out
+
+
+def test_missing_policy_config_is_a_failure_not_the_pack_defaults(repo, capsys) -> None:
+    (repo / "policies" / "config" / "prod.json").unlink()
+    code, _, err = run(repo, capsys, FakeOps())
+    assert code == promote.EXIT_FAILED, err
+    assert "no policy config for prod" in err
 
 
 def test_apply_reports_a_release_mismatch_as_failure(repo, capsys) -> None:
