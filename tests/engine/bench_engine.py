@@ -78,7 +78,7 @@ def run(engine: Engine) -> str:
             doc["config"][f"{PROJECT}:estuary"]["sources"]["github"]["interval"] = "2h"
             workspace.stack_file(STACK).write_text(yaml.safe_dump(doc, sort_keys=False))
             step("up (GitHub capture interval 1h -> 2h)", stack.up)
-            step("refresh (no change)", stack.refresh)
+            step("refresh (no change)", workspace.select(STACK, refresh=True).refresh)
             step("destroy", stack.destroy)
         finally:
             workspace.close()

@@ -6,7 +6,9 @@ stack's real config. What differs, and why:
   the same stack, i.e. from the real Snowflake components under mocks: the Snowflake provider
   logs in while it is configured, even for a preview, and there is no account here.
 - The Kubernetes objects go through an explicit provider that renders YAML into a folder
-  (pulumi-kubernetes `renderYamlToDirectory`): no cluster here either.
+  (pulumi-kubernetes `renderYamlToDirectory`): no cluster here either. A rendered object has
+  no live copy to read back, so refreshes run with PULUMI_K8S_SKIP_UPDATE_UNREACHABLE (see
+  `workspace.REFRESH_ENV`).
 Exports are the ones `__main__.py` builds for these areas, plus the release record.
 """
 

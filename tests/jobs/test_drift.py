@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -177,17 +175,3 @@ def test_command_error_reason_keeps_the_error_lines_and_exit_code() -> None:
     assert command_error_reason(not_found) == (
         "error: no stack named 'prod' found (exit code 6: stack not found)"
     )
-
-
-@pytest.mark.needs_pulumi_cli
-@pytest.mark.skipif(shutil.which("pulumi") is None, reason="needs the Pulumi CLI on PATH")
-def test_real_cli_unknown_stack_is_exit_2(tmp_path, capsys, monkeypatch) -> None:
-    # A local file backend in tmp_path: no network, no credentials.
-    monkeypatch.setenv("PULUMI_BACKEND_URL", f"file://{tmp_path}")
-    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test-only")
-    monkeypatch.setenv("PULUMI_SKIP_UPDATE_CHECK", "true")
-    assert os.environ["PULUMI_BACKEND_URL"].startswith("file://")
-    code = drift.main(["--stack", "no-such-stack-for-drift-test"])
-    _, err = capsys.readouterr()
-    assert code == 2
-    assert "no-such-stack-for-drift-test" in err
