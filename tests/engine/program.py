@@ -70,7 +70,10 @@ class SnowflakeNames:
 def make_program(
     names_for: Callable[[str], SnowflakeNames], render_root: Path
 ) -> Callable[[], None]:
-    """An inline program for any stack: names and render folder are chosen by stack name."""
+    """An inline program for any stack: names and render folder are chosen by stack name.
+
+    `names_for` must not synthesize while the program runs (the synth installs Pulumi's
+    mocks in this process): compute the names before the engine starts."""
 
     def program() -> None:
         stack = pulumi.get_stack()

@@ -22,7 +22,9 @@ def main(root: Path, stack: str) -> int:
     if not isinstance(engine, Engine):
         print(engine, file=sys.stderr)
         return 2
-    program = make_program(synthesized_names, root / "rendered")
+    # The synth runs under Pulumi's mocks: never inside the engine's run of the program.
+    names = {stack: synthesized_names(stack)}
+    program = make_program(names.__getitem__, root / "rendered")
     selected = auto.select_stack(
         stack, project_name=PROJECT, program=program, opts=workspace_options(engine, root, None)
     )

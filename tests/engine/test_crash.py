@@ -25,11 +25,25 @@ STACK = "dev"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def first_write_seen(workspace: EngineWorkspace) -> bool:
-    return bool(workspace.estuary.state.live_names("capture") or workspace.portkey.configs)
+WRITES = {
+    # the kill lands right after the first object of that stand-in exists
+    "estuary": lambda ws: bool(ws.estuary.state.live_names("capture")),
+    "portkey": lambda ws: bool(ws.portkey.configs),
+}
 
 
-def test_killed_up_then_rerun_leaves_no_duplicates(workspace: EngineWorkspace) -> None:
+@pytest.mark.parametrize("kill_after", sorted(WRITES))
+def test_killed_up_then_rerun_leaves_no_duplicates(
+    engine, tmp_path_factory: pytest.TempPathFactory, kill_after: str
+) -> None:
+    workspace = EngineWorkspace(engine, tmp_path_factory.mktemp(f"crash-{kill_after}"))
+    try:
+        _kill_and_rerun(workspace, WRITES[kill_after])
+    finally:
+        workspace.close()
+
+
+def _kill_and_rerun(workspace: EngineWorkspace, first_write_seen) -> None:
     stack = workspace.create_stack(STACK)
     log = (workspace.root / "killed-up.log").open("w")
     child = subprocess.Popen(
@@ -52,6 +66,9 @@ def test_killed_up_then_rerun_leaves_no_duplicates(workspace: EngineWorkspace) -
         log.close()
     assert child.returncode == -signal.SIGKILL
 
+    # What the CLI tells a user after a killed update: the file backend's lock is left behind,
+    # "delete the lock file with `pulumi cancel`".
+    stack.cancel()
     result, _ = workspace.run("up-after-kill", stack.up)
     assert result.summary.result == "succeeded"
 
