@@ -130,7 +130,8 @@ class AutomationStackOperations:
                 # The CLI prints UTC timestamps; the Automation API parses them as naive.
                 start_time=s.start_time.replace(tzinfo=UTC),
                 end_time=s.end_time.replace(tzinfo=UTC) if s.end_time else None,
-                version=s.version,
+                # A DIY backend (file://, s3://) reports version 0 for every update.
+                version=s.version or None,
             )
             for s in summaries
         ]

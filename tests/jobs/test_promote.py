@@ -239,14 +239,25 @@ def test_missing_policy_config_is_a_failure_not_the_pack_defaults(repo, capsys) 
     assert "no policy config for prod" in err
 
 
-def test_apply_reports_a_release_mismatch_as_failure(repo, capsys) -> None:
+def test_apply_reports_an_image_mismatch_as_failure(repo, capsys) -> None:
     ops = FakeOps()
-    ops.outputs_after_up["prod"] = {
-        "release": StackOutput(dict(RELEASE, priceTableVersion="2026-10"))
-    }
+    ops.outputs_after_up["prod"] = {"release": StackOutput(dict(RELEASE, apiImage=IMG_OLD))}
     code, _, err = run(repo, capsys, ops, "--apply")
     assert code == promote.EXIT_FAILED
-    assert "gate release-verify" in err and "priceTableVersion" in err
+    assert "gate release-verify" in err and "apiImage" in err
+
+
+def test_apply_accepts_per_stack_release_fields_and_notes_them(repo, capsys) -> None:
+    # Each stack has its own Portkey config: its hash differs after a correct promotion
+    # (seen on two real stacks); the old check refused every such promotion.
+    ops = FakeOps()
+    ops.outputs_after_up["prod"] = {
+        "release": StackOutput(dict(RELEASE, portkeyConfigHash="0a1b2c"))
+    }
+    code, out, err = run(repo, capsys, ops, "--apply")
+    assert code == promote.EXIT_PROMOTED, err
+    assert "ok  release-verify:" in out
+    assert "release portkeyConfigHash differs (declared per stack)" in out
 
 
 def test_apply_failure_is_exit_2(repo, capsys) -> None:
@@ -290,6 +301,16 @@ def test_failed_last_update_gate(repo, capsys) -> None:
     assert_refused(code, err, "source-last-update")
     assert "update #42 of staging" in err and "'failed'" in err
     assert prod_text(repo) == PROD_FILE
+
+
+def test_unnumbered_updates_of_a_diy_backend_are_named_by_time(repo, capsys) -> None:
+    # A file:// backend reports no update numbers (the engine tests saw version 0 for all).
+    ops = FakeOps()
+    ended = NOW - timedelta(minutes=10)
+    ops.history_by_stack["staging"] = [UpdateRecord("update", "succeeded", ended, ended, None)]
+    code, _, err = run(repo, capsys, ops)
+    assert_refused(code, err, "source-soak")
+    assert "since the update of 2026-" in err and "#" not in err
 
 
 def test_never_updated_source_is_refused(repo, capsys) -> None:
