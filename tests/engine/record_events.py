@@ -158,7 +158,8 @@ def _scenarios(rec: Recorder, workspace: EngineWorkspace, root: Path) -> list[st
             lambda: ops.preview_refresh(STACK),
         )
     finally:
-        workspace.estuary.start()
+        workspace.estuary.start()  # on a new port: the environment changes
+    ops = workspace.ops()
 
     policy = {
         "policy_packs": [str(POLICIES)],
@@ -182,15 +183,14 @@ def _scenarios(rec: Recorder, workspace: EngineWorkspace, root: Path) -> list[st
 
     def drop_usergems(config: dict) -> None:
         config[f"{PROJECT}:estuary"]["sources"]["usergems"]["enabled"] = False
-        config[f"{PROJECT}:kubernetes"]["replicas"] = 2
 
     destructive = config_variant(workspace, _folder(root, "destructive"), drop_usergems)
     rec.record(
         "preview-destructive.json",
-        "preview with the UserGems source disabled (its capture deleted) and 2 API replicas",
+        "preview with the UserGems source disabled: its capture is deleted",
         lambda: ops.preview(STACK, config_file=destructive),
     )
-    stack.destroy(color="never")
+    workspace.select(STACK).destroy(color="never")
     return rec.written
 
 
@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     if not isinstance(engine, Engine):
         print(f"error: {engine}", file=sys.stderr)
         return 2
+    args.out.mkdir(parents=True, exist_ok=True)
     written = record_all(engine, args.out)
     print(f"recorded {len(written)} fixtures with pulumi {engine.version} into {args.out}")
     return 0
