@@ -2,7 +2,7 @@
 # Build the real Pulumi engine for tests/engine/ from Go modules, into a cache outside the clone:
 #   ${SOPHIA_ENGINE_HOME:-$HOME/.cache/sophia-infra/engine}/bin/{pulumi,pulumi-resource-*,...}
 # Versions come from engine/versions.env. Each part is rebuilt only when its stamp (the pinned
-# versions) changed, so a second run takes seconds. Usage: engine/build.sh [cli|kubernetes|random|shims|all]
+# versions) changed, so a second run takes seconds. Usage: engine/build.sh [cli|kubernetes|shims|all]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -88,7 +88,7 @@ case $part in
   kubernetes) build_kubernetes ;;
   shims) install_shims ;;
   all) build_cli; install_shims; build_kubernetes ;;
-  *) echo "usage: $0 [cli|kubernetes|random|shims|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [cli|kubernetes|shims|all]" >&2; exit 2 ;;
 esac
 exit
 }
