@@ -1,12 +1,15 @@
 # Two commands on a fresh machine:
 #   make synth   set everything up, then show what the dev stack declares (offline)
 #   make test    set everything up, then lint and run the whole test suite (what CI runs)
+# and one for the real-engine tests (tests/engine), which `make test` runs when an engine exists:
+#   make engine  build the Pulumi CLI and plugins from Go modules into a cache outside the clone
+#                (${SOPHIA_ENGINE_HOME:-~/.cache/sophia-infra/engine}; docs/engine.md)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: venv node synth check test lint bench bench-update clean
+.PHONY: venv node synth check test lint bench bench-update clean engine
 
 venv: $(VENV)/.installed
 
@@ -34,6 +37,9 @@ lint: venv
 
 test: venv node lint
 	$(BIN)/python -m pytest
+
+engine:
+	bash engine/build.sh all
 
 # `make bench` prints the measurements; `make bench-update` also rewrites BENCHMARKS.md.
 bench: venv

@@ -2,10 +2,8 @@
 
 import pulumi
 
+import wiring
 from components import settings as stack_settings
-from components.estuary.pipeline import Pipeline, PipelineArgs
-from components.k8s.api_service import ApiService, ApiServiceArgs
-from components.portkey.gateway import Gateway, GatewayArgs
 from components.release import release_record
 from components.settings.tables import PLATFORM_SCHEMAS, TABLES
 from components.snowflake.access import AccessArgs, AccessControl
@@ -129,50 +127,32 @@ cortex = Cortex(
     account_admin_provider=providers.monitor_admin,
 )
 
-estuary = Pipeline(
-    "estuary",
-    PipelineArgs(
-        settings=stack.estuary,
-        source_credentials=settings.secrets.estuary_source_credentials,
-        snowflake_host=snowflake_settings.host,
+estuary = wiring.estuary_pipeline(
+    settings,
+    wiring.EstuaryTarget(
         database=database.name,
         schema=database.schema_names["ESTUARY_REALTIME"],
         warehouse=warehouses["ESTUARY_LOAD_WH"].name,
         role=roles.role_names["loader"],
         loader_user=estuary_loader.name,
-        loader_private_key=settings.secrets.estuary_loader_private_key,
     ),
     # The loader's grants must exist before Estuary first writes into the schema.
-    opts=pulumi.ResourceOptions(depends_on=[access, estuary_loader]),
+    depends_on=[access, estuary_loader],
 )
 
-gateway = Gateway(
-    "llm", GatewayArgs(settings=stack.portkey, config_json=settings.portkey_config_json)
-)
+gateway = wiring.portkey_gateway(settings)
 
-api = ApiService(
-    "sophia-api",
-    ApiServiceArgs(
-        environment=stack.environment,
-        settings=stack.kubernetes,
-        canary=stack.kubernetes.canary,
-        image=stack.release.api_image,
-        runtime_config={
-            "SNOWFLAKE_ACCOUNT": snowflake_settings.account_identifier,
-            "SNOWFLAKE_USER": api_user.name,
-            "SNOWFLAKE_ROLE": roles.role_names["api"],
-            "SNOWFLAKE_WAREHOUSE": warehouses["API_WH"].name,
-            "SNOWFLAKE_DATABASE": database.name,
-            "CORTEX_SCHEMA": CORTEX_SCHEMA,
-            "CORTEX_SEARCH_SERVICE": cortex.search_service_names["SOPHIA_SEARCH"],
-            "CORTEX_AGENT": cortex.agents_runtime_config,
-            "PORTKEY_CONFIG": gateway.config_header,  # "" when the key is bound to the config
-            "PORTKEY_METADATA_ENVIRONMENT": stack.environment,
-            "ESTUARY_PREFIX": stack.estuary.tenant_prefix,
-        },
-        snowflake_private_key=settings.secrets.api_snowflake_private_key,
-        portkey_api_key=settings.secrets.portkey_api_key,
+api = wiring.api_service(
+    settings,
+    wiring.ApiSnowflake(
+        user=api_user.name,
+        role=roles.role_names["api"],
+        warehouse=warehouses["API_WH"].name,
+        database=database.name,
+        search_service=cortex.search_service_names["SOPHIA_SEARCH"],
+        agents_runtime_config=cortex.agents_runtime_config,
     ),
+    gateway,
 )
 
 release = release_record(settings)
@@ -195,27 +175,9 @@ pulumi.export(
         "unmanagedObjects": cortex.unmanaged_objects,
     },
 )
-pulumi.export(
-    "estuary",
-    {
-        "prefix": estuary.prefix,
-        "captures": estuary.capture_names,
-        "materialization": estuary.materialization_name,
-    },
-)
+pulumi.export("estuary", wiring.estuary_export(estuary))
 # Secret: each webhook capture's bearer token, for the vendor that posts to it.
 pulumi.export("estuaryWebhookTokens", estuary.webhook_tokens)
-pulumi.export(
-    "portkey",
-    {"configName": stack.portkey.config_name, "configSlug": gateway.config_slug},
-)
-pulumi.export(
-    "api",
-    {
-        "namespace": api.namespace,
-        "service": api.service_name,
-        "host": api.host,
-        "workload": api.workload_kind,
-    },
-)
+pulumi.export("portkey", wiring.portkey_export(settings, gateway))
+pulumi.export("api", wiring.api_export(api))
 pulumi.export("release", release)

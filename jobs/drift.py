@@ -159,6 +159,12 @@ def main(argv: Sequence[str] | None = None, *, ops: StackOperations | None = Non
     parser.add_argument(
         "--markdown", type=Path, metavar="FILE", help="write the Markdown report here"
     )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        metavar="DIR",
+        help="the Pulumi project folder (default: this repository)",
+    )
     args = parser.parse_args(argv)
 
     if ops is None:
@@ -167,7 +173,11 @@ def main(argv: Sequence[str] | None = None, *, ops: StackOperations | None = Non
         except ImportError as err:  # pulumi (the SDK) missing from the environment
             print(f"error: cannot load the Pulumi Automation API: {err}", file=sys.stderr)
             return EXIT_FAILED
-        ops = AutomationStackOperations()
+        ops = (
+            AutomationStackOperations(args.work_dir)
+            if args.work_dir
+            else AutomationStackOperations()
+        )
 
     report = detect_drift(ops, args.stack)
     markdown = render_markdown(report)

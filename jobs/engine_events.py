@@ -26,6 +26,9 @@ from typing import Any
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 SECRET_SENTINEL = "[secret]"
+# How the engine sends a value that is not known until the update runs (pulumi.runtime.rpc).
+UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN = "(known after the update)"
 REDACTED = "[secret]"
 
 # Property names whose values are treated as secret even when the engine did not mark them.
@@ -145,7 +148,15 @@ def op_name(op: Any) -> str:
 
 
 def clean_message(message: str) -> str:
-    return _COLOR_TAG.sub("", message or "").strip()
+    """Without colour tags; a Python traceback (how a dynamic provider's failure arrives)
+    shortened to the text before it and its last line, the exception."""
+    text = _COLOR_TAG.sub("", message or "").strip()
+    head, marker, trace = text.partition("Traceback (most recent call last):")
+    if not marker:
+        return text
+    lines = [line.strip() for line in trace.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    return f"{head.strip()} {last}".strip()
 
 
 def summarize(events: Iterable[Any]) -> EngineOutcome:
@@ -274,13 +285,23 @@ def _property_changes(md: Any) -> list[PropertyChange]:
     kinds: dict[str, tuple[str, bool]] = {}
     for path, diff in sorted((md.detailed_diff or {}).items()):
         kinds[path] = (op_name(diff.diff_kind), bool(diff.input_diff))
+    if not kinds and md.old is not None and md.new is not None:
+        # No detailed diff: what Python dynamic providers give (pulumi/dynamic/__main__.py Diff
+        # sends no keys). The engine's own `diffs` list then names every key that differs
+        # between the old outputs and the new inputs, outputs-only keys included, so it is not
+        # used. Instead: the declared inputs that changed (an update); else, as in a refresh,
+        # where the recorded inputs are kept, the outputs of declared keys that changed; else
+        # every output that changed.
+        kinds = {k: ("update", True) for k in _changed_keys(old_in, new_in)}
+        if not kinds:
+            declared = set(old_in) | set(new_in)
+            changed = _changed_keys(old_out, new_out)
+            kinds = {k: ("update", False) for k in changed if k in declared} or {
+                k: ("update", False) for k in changed
+            }
     if not kinds:
         for path in md.diffs or []:
             kinds[path] = ("update", False)
-    if not kinds and md.old is not None and md.new is not None:
-        for key in sorted(set(old_out) | set(new_out)):
-            if not key.startswith("__") and old_out.get(key) != new_out.get(key):
-                kinds[key] = ("update", False)
     changes = []
     for path, (kind, input_diff) in kinds.items():
         before_sources = (old_in, old_out) if input_diff else (old_out, old_in)
@@ -294,6 +315,14 @@ def _property_changes(md: Any) -> list[PropertyChange]:
             )
         )
     return changes
+
+
+def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    return [
+        key
+        for key in sorted(set(old) | set(new))
+        if not key.startswith("__") and old.get(key) != new.get(key)
+    ]
 
 
 def _state(meta: Any, attr: str) -> Mapping[str, Any]:
@@ -388,6 +417,8 @@ def redact(value: Any) -> Any:
 
 
 def render_value(value: Any) -> str:
+    if value == UNKNOWN_SENTINEL:
+        return UNKNOWN
     value = redact(value)
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     if len(text) > _MAX_VALUE_CHARS:
@@ -411,8 +442,11 @@ def _walk_secrets(value: Any, into: set[str], *, inside_secret: bool) -> None:
                 payload = value["plaintext"]
         _walk_secrets(payload, into, inside_secret=True)
     elif isinstance(value, Mapping):
-        for k, v in value.items():
-            _walk_secrets(v, into, inside_secret=inside_secret or bool(_SECRET_NAME.search(str(k))))
+        # Only what the engine marks secret: key names alone would collect Kubernetes names
+        # such as a Secret's `secretName` (seen in real events), and scrubbing would then
+        # blank those names out of every report. Rendering still redacts by key name.
+        for v in value.values():
+            _walk_secrets(v, into, inside_secret=inside_secret)
     elif isinstance(value, list):
         for v in value:
             _walk_secrets(v, into, inside_secret=inside_secret)

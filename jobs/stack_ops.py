@@ -54,9 +54,15 @@ class StackOperations(Protocol):
         ...
 
     def preview(
-        self, stack: str, *, policy_packs: Sequence[str] = (), config_file: str | None = None
+        self,
+        stack: str,
+        *,
+        policy_packs: Sequence[str] = (),
+        policy_pack_configs: Sequence[str] = (),
+        config_file: str | None = None,
     ) -> list[Any]:
-        """Preview an update of the program, optionally with policy packs and a config file."""
+        """Preview an update of the program, optionally with policy packs (each with its
+        config file, `--policy-pack-config`) and a stack config file."""
         ...
 
     def history(self, stack: str) -> list[UpdateRecord]:
@@ -67,6 +73,12 @@ class StackOperations(Protocol):
         """The stack outputs of the last update."""
         ...
 
-    def up(self, stack: str, *, policy_packs: Sequence[str] = ()) -> list[Any]:
+    def up(
+        self,
+        stack: str,
+        *,
+        policy_packs: Sequence[str] = (),
+        policy_pack_configs: Sequence[str] = (),
+    ) -> list[Any]:
         """Run an update of the stack."""
         ...

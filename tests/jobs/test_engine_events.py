@@ -1,4 +1,5 @@
-"""Engine-event parsing and classification, driven by recorded events (tests/jobs/events/)."""
+"""Engine-event parsing and classification, driven by events recorded from real runs
+(tests/jobs/events/, written by `python -m tests.engine.record_events`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import pytest
 from pulumi.automation.events import DiffKind, EngineEvent, OpType
 
 from jobs.engine_events import (
-    REDACTED,
     SECRET_SIG_KEY,
     SECRET_SIG_VALUE,
     destructive_changes,
@@ -33,12 +33,17 @@ PAYLOAD_KEYS = {
     "resOpFailedEvent",
     "policyEvent",
     "startDebuggingEvent",
+    # seen in real runs with a policy pack (pulumi v3.274.1)
+    "policyLoadEvent",
+    "policyAnalyzeSummaryEvent",
+    "policyAnalyzeStackSummaryEvent",
+    "policyRemediateSummaryEvent",
 }
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_events(name: str) -> list[EngineEvent]:
-    raw = json.loads((EVENTS_DIR / name).read_text())
+    raw = json.loads((EVENTS_DIR / name).read_text())["events"]
     return [EngineEvent.from_json(event) for event in raw]
 
 
@@ -48,7 +53,10 @@ def _summary_of(name: str):
 
 @pytest.mark.parametrize("path", sorted(EVENTS_DIR.glob("*.json")), ids=lambda p: p.name)
 def test_recorded_events_have_the_engine_shape(path: Path) -> None:
-    raw = json.loads(path.read_text())
+    recording = json.loads(path.read_text())
+    assert recording["recordedWith"]["pulumi"].startswith("v3.")  # made by a real CLI
+    assert recording["recordedWith"]["scenario"]
+    raw = recording["events"]
     assert raw, "empty recording"
     sequences = []
     for event in raw:
@@ -70,46 +78,54 @@ def test_no_drift_reports_no_changes() -> None:
     outcome = _summary_of("refresh-no-drift.json")
     assert outcome.changes == ()
     assert outcome.failure_reason() is None
-    assert outcome.summary == {"same": 3}
+    assert outcome.summary == {"same": 18}
 
 
 def test_refresh_result_op_comes_from_the_outputs_event() -> None:
-    outcome = _summary_of("refresh-warehouse-size.json")
+    events = load_events("refresh-capture-interval.json")
+    pre = [e.resource_pre_event for e in events if e.resource_pre_event]
+    assert {p.metadata.op for p in pre} == {OpType.REFRESH}  # the result is elsewhere
+    outcome = summarize(events)
     [change] = outcome.changes
     assert change.op == "update"
-    assert change.type == "snowflake:index/warehouse:Warehouse"
-    assert change.name == "analytics-wh"
+    assert change.type == "pulumi-python:dynamic/estuary:Capture"
+    assert change.name == "estuary-github"
     [prop] = change.properties
-    assert (prop.path, prop.kind, prop.before, prop.after) == (
-        "warehouseSize",
-        "update",
-        "XSMALL",
-        "LARGE",
-    )
+    assert (prop.path, prop.kind, prop.before, prop.after) == ("interval", "update", "1h", "5m")
+
+
+def test_dynamic_resources_report_no_detailed_diff_so_states_are_compared() -> None:
+    # What the fallback in _property_changes is for: the engine's events carry no detailed
+    # diff for a Python dynamic provider, only its old and new states.
+    [event] = [
+        e
+        for e in load_events("refresh-capture-interval.json")
+        if e.res_outputs_event and e.res_outputs_event.metadata.op == OpType.UPDATE
+    ]
+    assert not event.res_outputs_event.metadata.detailed_diff
 
 
 def test_deleted_capture_is_a_delete_without_properties() -> None:
     [change] = _summary_of("refresh-capture-deleted.json").changes
     assert change.op == "delete"
     assert change.type == "pulumi-python:dynamic/estuary:Capture"
+    assert change.name == "estuary-usergems"
     assert change.properties == ()
 
 
-def test_secret_property_values_are_redacted_but_paths_kept() -> None:
+def test_secret_values_never_reach_the_events() -> None:
+    # The CLI masks secrets in its event log (no --show-secrets): nothing to collect.
     outcome = _summary_of("refresh-secret-changed.json")
     [change] = outcome.changes
-    props = {p.path: p for p in change.properties}
-    assert set(props) == {"apiKey", "auth.privateKey"}
-    assert all(p.before == REDACTED and p.after == REDACTED for p in props.values())
-    assert "sk-live-ROTATED-9b7e4d21c0aa" in outcome.secrets  # collected for scrubbing
-    assert "-----BEGIN PRIVATE KEY-----MIIEvNEWsecretmaterial" in outcome.secrets
+    assert outcome.secrets == frozenset()
+    assert "ciphertext" not in json.dumps([p.to_dict() for p in change.properties])
 
 
 def test_engine_error_is_a_failure_not_an_empty_result() -> None:
     outcome = _summary_of("refresh-engine-error.json")
     reason = outcome.failure_reason()
-    assert reason is not None and "Incorrect username or password" in reason
-    assert "<{%" not in reason  # colour tags stripped
+    assert reason is not None and "EstuaryApiError" in reason
+    assert "Traceback" not in reason and "<{%" not in reason
 
 
 def test_missing_summary_is_a_failure() -> None:
@@ -119,30 +135,28 @@ def test_missing_summary_is_a_failure() -> None:
 
 
 def test_replacement_steps_collapse_into_one_replace() -> None:
-    outcome = _summary_of("preview-prod-destructive.json")
+    # A new Portkey config slug replaces the API's immutable ConfigMap.
+    outcome = _summary_of("preview-policy-violation.json")
     ops = {c.name: c.op for c in outcome.changes}
-    assert ops == {
-        "sophia-api-rollout": "update",
-        "events-table": "replace",
-        "orders-capture": "delete",
-    }
-    table = next(c for c in outcome.changes if c.name == "events-table")
-    [prop] = table.properties
-    assert (prop.path, prop.kind, prop.before, prop.after) == (
-        "columns[0].type",
+    assert ops["sophia-api-config"] == "replace"
+    assert ops["llm-config"] == "update" and ops["sophia-api-deployment"] == "update"
+    config_map = next(c for c in outcome.changes if c.name == "sophia-api-config")
+    [prop] = config_map.properties
+    assert (prop.path, prop.kind, prop.after) == (
+        "data.PORTKEY_CONFIG",
         "update-replace",
-        "VARIANT",
-        "OBJECT",
+        "(known after the update)",
     )
+    [gateway] = [c for c in outcome.changes if c.name == "llm-config"]
+    assert [p.path for p in gateway.properties] == ["config"]
 
 
 def test_destructive_changes_are_data_holding_deletes_and_replaces() -> None:
-    outcome = _summary_of("preview-prod-destructive.json")
-    assert sorted(c.name for c in destructive_changes(outcome.changes)) == [
-        "events-table",
-        "orders-capture",
-    ]
-    assert destructive_changes(_summary_of("preview-prod-clean.json").changes) == []
+    outcome = _summary_of("preview-destructive.json")
+    assert [c.name for c in destructive_changes(outcome.changes)] == ["estuary-usergems"]
+    # A replaced ConfigMap holds no data: not destructive.
+    assert destructive_changes(_summary_of("preview-policy-violation.json").changes) == []
+    assert destructive_changes(_summary_of("preview-policy-clean.json").changes) == []
 
 
 def test_delete_of_a_protected_resource_is_destructive_whatever_its_type() -> None:
@@ -173,18 +187,17 @@ def test_delete_of_a_protected_resource_is_destructive_whatever_its_type() -> No
 
 def test_is_named_matches_urn_or_resource_name() -> None:
     [change] = _summary_of("refresh-capture-deleted.json").changes
-    assert is_named(change, ["orders-capture"])
+    assert is_named(change, ["estuary-usergems"])
     assert is_named(change, [change.urn])
-    assert not is_named(change, ["orders"])
+    assert not is_named(change, ["usergems"])
 
 
 def test_policy_violations_are_parsed_with_their_level() -> None:
-    outcome = _summary_of("preview-prod-policy-violation.json")
-    [violation] = outcome.mandatory_violations
-    assert violation.policy_name == "warehouse-auto-suspend"
-    advisory = _summary_of("preview-prod-clean.json")
-    assert advisory.mandatory_violations == ()
-    assert [v.enforcement_level for v in advisory.policy_violations] == ["advisory"]
+    outcome = _summary_of("preview-policy-violation.json")
+    violations = outcome.mandatory_violations
+    assert violations and {v.policy_name for v in violations} == {"portkey-request-timeout"}
+    assert all(v.policy_pack == "sophia-infra" for v in violations)
+    assert _summary_of("preview-policy-clean.json").policy_violations == ()
 
 
 @pytest.mark.parametrize(

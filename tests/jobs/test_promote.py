@@ -25,13 +25,10 @@ RELEASE = {
     "portkeyConfigHash": "9f8e7d",
     "priceTableVersion": "2026-11",
 }
-TABLE_URN = (
-    "urn:pulumi:prod::sophia-infra::sophia:snowflake:Schemas"
-    "$snowflake:index/table:Table::events-table"
-)
+# The capture the recorded destructive preview deletes (tests/jobs/events, a real run).
 CAPTURE_URN = (
-    "urn:pulumi:prod::sophia-infra::sophia:estuary:Pipeline"
-    "$pulumi-python:dynamic/estuary:Capture::orders-capture"
+    "urn:pulumi:dev::sophia-infra::sophia:estuary:Pipeline"
+    "$pulumi-python:dynamic/estuary:Capture::estuary-usergems"
 )
 
 ALL_GATES = (
@@ -101,7 +98,8 @@ config:
 
 
 def load_events(name: str) -> list[EngineEvent]:
-    return [EngineEvent.from_json(e) for e in json.loads((EVENTS_DIR / name).read_text())]
+    recording = json.loads((EVENTS_DIR / name).read_text())
+    return [EngineEvent.from_json(e) for e in recording["events"]]
 
 
 def succeeded(version: int, ended: datetime) -> UpdateRecord:
@@ -115,12 +113,14 @@ class FakeOps:
         self.history_by_stack: dict[str, Any] = {source: [succeeded(41, NOW - timedelta(hours=30))]}
         self.refresh_by_stack: dict[str, Any] = {source: load_events("refresh-no-drift.json")}
         self.outputs_by_stack: dict[str, Any] = {source: {"release": StackOutput(dict(RELEASE))}}
-        self.preview_by_stack: dict[str, Any] = {target: load_events("preview-prod-clean.json")}
+        self.preview_by_stack: dict[str, Any] = {target: load_events("preview-policy-clean.json")}
         self.up_by_stack: dict[str, Any] = {target: []}
         self.outputs_after_up: dict[str, Any] = {target: {"release": StackOutput(dict(RELEASE))}}
         self.calls: list[tuple[str, str]] = []
         self.previewed_config: list[str] = []
         self.policy_packs: list[tuple[str, ...]] = []
+        self.policy_configs: list[tuple[str, ...]] = []
+        self.up_policy: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
 
     def _answer(self, method: str, table: dict[str, Any], stack: str) -> Any:
         self.calls.append((method, stack))
@@ -140,12 +140,16 @@ class FakeOps:
     def outputs(self, stack: str) -> dict[str, StackOutput]:
         return self._answer("outputs", self.outputs_by_stack, stack)
 
-    def preview(self, stack: str, *, policy_packs=(), config_file=None) -> list[Any]:
+    def preview(
+        self, stack: str, *, policy_packs=(), policy_pack_configs=(), config_file=None
+    ) -> list[Any]:
         self.policy_packs.append(tuple(policy_packs))
+        self.policy_configs.append(tuple(policy_pack_configs))
         self.previewed_config.append(Path(config_file).read_bytes().decode())
         return self._answer("preview", self.preview_by_stack, stack)
 
-    def up(self, stack: str, *, policy_packs=()) -> list[Any]:
+    def up(self, stack: str, *, policy_packs=(), policy_pack_configs=()) -> list[Any]:
+        self.up_policy.append((tuple(policy_packs), tuple(policy_pack_configs)))
         events = self._answer("up", self.up_by_stack, stack)
         self.outputs_by_stack.update(self.outputs_after_up)
         return events
@@ -157,6 +161,9 @@ def repo(tmp_path: Path) -> Path:
     (tmp_path / "Pulumi.staging.yaml").write_bytes(STAGING_FILE.encode())
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "policies" / "config").mkdir()
+    for stack in ("dev", "staging", "prod"):
+        (tmp_path / "policies" / "config" / f"{stack}.json").write_text("{}\n")
     return tmp_path
 
 
@@ -187,10 +194,11 @@ def test_success_writes_exactly_the_expected_change(repo, capsys) -> None:
     # The preview ran against the edited config, with the policy pack.
     assert ops.previewed_config == [PROD_FILE_AFTER]
     assert ops.policy_packs == [(str(repo / "policies"),)]
+    # ... with the target's thresholds, not the pack's defaults.
+    assert ops.policy_configs == [(str(repo / "policies" / "config" / "prod.json"),)]
     assert ("up", "prod") not in ops.calls  # no --apply, no up
     for gate in ALL_GATES:
         assert f"ok  {gate}:" in out, gate
-    assert "advisory policy: sophia-guard/api-has-disruption-budget" in out
     assert f"+    apiImage: {IMG_NEW}" in out  # the diff is shown for review
 
 
@@ -215,17 +223,38 @@ def test_apply_runs_up_and_verifies_the_release(repo, capsys) -> None:
     code, out, err = run(repo, capsys, ops, "--apply")
     assert code == 0, err
     assert ("up", "prod") in ops.calls
+    assert ops.up_policy == [
+        ((str(repo / "policies"),), (str(repo / "policies" / "config" / "prod.json"),))
+    ]
     assert "ok  release-verify:" in out
 
 
-def test_apply_reports_a_release_mismatch_as_failure(repo, capsys) -> None:
+def test_missing_policy_config_is_a_failure_not_the_pack_defaults(repo, capsys) -> None:
+    (repo / "policies" / "config" / "prod.json").unlink()
+    code, _, err = run(repo, capsys, FakeOps())
+    assert code == promote.EXIT_FAILED, err
+    assert "no policy config for prod" in err
+
+
+def test_apply_reports_an_image_mismatch_as_failure(repo, capsys) -> None:
     ops = FakeOps()
-    ops.outputs_after_up["prod"] = {
-        "release": StackOutput(dict(RELEASE, priceTableVersion="2026-10"))
-    }
+    ops.outputs_after_up["prod"] = {"release": StackOutput(dict(RELEASE, apiImage=IMG_OLD))}
     code, _, err = run(repo, capsys, ops, "--apply")
     assert code == promote.EXIT_FAILED
-    assert "gate release-verify" in err and "priceTableVersion" in err
+    assert "gate release-verify" in err and "apiImage" in err
+
+
+def test_apply_accepts_per_stack_release_fields_and_notes_them(repo, capsys) -> None:
+    # Each stack has its own Portkey config: its hash differs after a correct promotion
+    # (seen on two real stacks); the old check refused every such promotion.
+    ops = FakeOps()
+    ops.outputs_after_up["prod"] = {
+        "release": StackOutput(dict(RELEASE, portkeyConfigHash="0a1b2c"))
+    }
+    code, out, err = run(repo, capsys, ops, "--apply")
+    assert code == promote.EXIT_PROMOTED, err
+    assert "ok  release-verify:" in out
+    assert "release portkeyConfigHash differs (declared per stack)" in out
 
 
 def test_apply_failure_is_exit_2(repo, capsys) -> None:
@@ -271,6 +300,16 @@ def test_failed_last_update_gate(repo, capsys) -> None:
     assert prod_text(repo) == PROD_FILE
 
 
+def test_unnumbered_updates_of_a_diy_backend_are_named_by_time(repo, capsys) -> None:
+    # A file:// backend reports no update numbers (the engine tests saw version 0 for all).
+    ops = FakeOps()
+    ended = NOW - timedelta(minutes=10)
+    ops.history_by_stack["staging"] = [UpdateRecord("update", "succeeded", ended, ended, None)]
+    code, _, err = run(repo, capsys, ops)
+    assert_refused(code, err, "source-soak")
+    assert "since the update of 2026-" in err and "#" not in err
+
+
 def test_never_updated_source_is_refused(repo, capsys) -> None:
     ops = FakeOps()
     ops.history_by_stack["staging"] = []
@@ -306,10 +345,10 @@ def test_invalid_min_soak_is_a_usage_error(repo, capsys) -> None:
 
 def test_drift_gate(repo, capsys) -> None:
     ops = FakeOps()
-    ops.refresh_by_stack["staging"] = load_events("refresh-warehouse-size.json")
+    ops.refresh_by_stack["staging"] = load_events("refresh-capture-interval.json")
     code, _, err = run(repo, capsys, ops)
     assert_refused(code, err, "source-drift")
-    assert "analytics-wh (snowflake:index/warehouse:Warehouse, update)" in err
+    assert "estuary-github (pulumi-python:dynamic/estuary:Capture, update)" in err
     assert prod_text(repo) == PROD_FILE
 
 
@@ -355,17 +394,17 @@ def test_policy_preview_failure_gate(repo, capsys) -> None:
     # A mandatory violation makes the CLI exit non-zero after the engine ran.
     ops.preview_by_stack["prod"] = StackOperationError(
         "stack prod: error: preview failed due to policy violations (exit code 255)",
-        events=load_events("preview-prod-policy-violation.json"),
+        events=load_events("preview-policy-violation.json"),
     )
     code, _, err = run(repo, capsys, ops)
     assert_refused(code, err, "target-policy-preview")
-    assert "mandatory policy sophia-guard/warehouse-auto-suspend" in err
+    assert "mandatory policy sophia-infra/portkey-request-timeout (mandatory)" in err
     assert prod_text(repo) == PROD_FILE
 
 
 def test_policy_violation_in_events_is_refused_even_without_an_exception(repo, capsys) -> None:
     ops = FakeOps()
-    ops.preview_by_stack["prod"] = load_events("preview-prod-policy-violation.json")
+    ops.preview_by_stack["prod"] = load_events("preview-policy-violation.json")
     code, _, err = run(repo, capsys, ops)
     assert_refused(code, err, "target-policy-preview")
 
@@ -382,45 +421,44 @@ def test_unreachable_target_is_exit_2(repo, capsys) -> None:
 
 def test_destructive_change_gate_refuses_without_allow(repo, capsys) -> None:
     ops = FakeOps()
-    ops.preview_by_stack["prod"] = load_events("preview-prod-destructive.json")
+    ops.preview_by_stack["prod"] = load_events("preview-destructive.json")
     code, _, err = run(repo, capsys, ops)
     assert_refused(code, err, "destructive-change")
-    assert f"replace snowflake:index/table:Table {TABLE_URN}" in err
     assert f"delete pulumi-python:dynamic/estuary:Capture {CAPTURE_URN}" in err
-    assert "sophia-api-rollout" not in err
+    assert "estuary-snowflake" not in err  # its update loses no data
     assert prod_text(repo) == PROD_FILE
 
 
 def test_destructive_change_gate_needs_every_resource_named(repo, capsys) -> None:
     ops = FakeOps()
-    ops.preview_by_stack["prod"] = load_events("preview-prod-destructive.json")
-    code, _, err = run(repo, capsys, ops, "--allow-destructive", "events-table")
+    ops.preview_by_stack["prod"] = load_events("preview-destructive.json")
+    code, _, err = run(repo, capsys, ops, "--allow-destructive", "estuary-github")
     assert_refused(code, err, "destructive-change")
-    assert CAPTURE_URN in err and TABLE_URN not in err
+    assert CAPTURE_URN in err
 
 
 def test_destructive_change_gate_passes_when_all_are_named(repo, capsys) -> None:
     ops = FakeOps()
-    ops.preview_by_stack["prod"] = load_events("preview-prod-destructive.json")
+    ops.preview_by_stack["prod"] = load_events("preview-destructive.json")
     code, out, err = run(
         repo,
         capsys,
         ops,
         "--allow-destructive",
-        f"events-table,{CAPTURE_URN}",
+        f"estuary-usergems,{CAPTURE_URN}",
         "--allow-destructive",
         "typo-name",
     )
     assert code == 0, err
     assert prod_text(repo) == PROD_FILE_AFTER
-    assert f"allowed destructive change: replace {TABLE_URN}" in out
+    assert f"allowed destructive change: delete {CAPTURE_URN}" in out
     assert "--allow-destructive names no destructive change: typo-name" in out
 
 
 def test_destructive_changes_are_only_noted_for_staging(repo, capsys) -> None:
     ops = FakeOps(source="dev", target="staging")
     ops.history_by_stack["dev"] = [succeeded(3, NOW - timedelta(hours=2))]
-    ops.preview_by_stack["staging"] = load_events("preview-prod-destructive.json")
+    ops.preview_by_stack["staging"] = load_events("preview-destructive.json")
     code, out, err = run(repo, capsys, ops, source="dev", target="staging")
     assert code == 0, err
     assert "destructive changes (gated only for prod)" in out

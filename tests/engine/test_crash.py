@@ -1,0 +1,84 @@
+"""A `pulumi up` killed with SIGKILL in the middle, then run again: nothing is duplicated.
+
+The kill lands after the first object exists in a stand-in and before the update finishes,
+so the engine's state has pending creates for resources the stand-ins may already hold. The
+re-run must adopt or finish them, never create a second copy.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.engine.workspace import EngineWorkspace
+
+pytestmark = pytest.mark.needs_engine
+
+STACK = "dev"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+WRITES = {
+    # the kill lands right after the first object of that stand-in exists
+    "estuary": lambda ws: bool(ws.estuary.state.live_names("capture")),
+    "portkey": lambda ws: bool(ws.portkey.configs),
+}
+
+
+@pytest.mark.parametrize("kill_after", sorted(WRITES))
+def test_killed_up_then_rerun_leaves_no_duplicates(
+    engine, tmp_path_factory: pytest.TempPathFactory, kill_after: str
+) -> None:
+    workspace = EngineWorkspace(engine, tmp_path_factory.mktemp(f"crash-{kill_after}"))
+    try:
+        _kill_and_rerun(workspace, WRITES[kill_after])
+    finally:
+        workspace.close()
+
+
+def _kill_and_rerun(workspace: EngineWorkspace, first_write_seen) -> None:
+    stack = workspace.create_stack(STACK)
+    log = (workspace.root / "killed-up.log").open("w")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.engine.run_up", str(workspace.root), STACK],
+        cwd=REPO_ROOT,
+        env={**os.environ, **workspace.env()},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the CLI and providers die with it
+    )
+    deadline = time.monotonic() + 300
+    try:
+        while not first_write_seen(workspace):
+            assert child.poll() is None, "the update finished before anything was written"
+            assert time.monotonic() < deadline, "no write reached the stand-ins in 300 s"
+            time.sleep(0.02)
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait(timeout=60)
+        log.close()
+    assert child.returncode == -signal.SIGKILL
+
+    # What the CLI tells a user after a killed update: the file backend's lock is left behind,
+    # "delete the lock file with `pulumi cancel`".
+    stack.cancel()
+    result, _ = workspace.run("up-after-kill", stack.up)
+    assert result.summary.result == "succeeded"
+
+    captures = workspace.estuary.state.live_names("capture")
+    assert captures == ["sophia/dev/github/source-github", "sophia/dev/usergems/source-usergems"]
+    assert workspace.estuary.state.live_names("materialization") == [
+        "sophia/dev/snowflake/materialize-snowflake"
+    ]
+    names = Counter(c["name"] for c in workspace.portkey.configs.values())
+    assert names == {"sophia-dev-routing": 1}, names
+    # And the state agrees with the world: a preview has nothing to do.
+    preview, _ = workspace.run("preview-after-kill", stack.preview)
+    assert {op for op, n in preview.change_summary.items() if n and op != "same"} == set()

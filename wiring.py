@@ -1,0 +1,136 @@
+"""Wiring of the Estuary, Portkey and API areas: one function per area.
+
+`__main__.py` calls these with the outputs of its Snowflake resources; the real-engine tests'
+program (`tests/engine/program.py`) calls the very same functions with Snowflake names as plain
+values (the Snowflake provider logs in even to preview, so it cannot run here). One copy of the
+wiring, so what the engine tests run is what `pulumi up` runs.
+
+Each function takes the loaded `Settings` plus the few values it needs from other areas, and
+returns the component; the `*_export` functions build the stack outputs of that area.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.estuary.pipeline import Pipeline, PipelineArgs
+from components.k8s.api_service import ApiService, ApiServiceArgs
+from components.portkey.gateway import Gateway, GatewayArgs
+from components.settings import Settings
+from components.snowflake.cortex import CORTEX_SCHEMA
+
+
+@dataclass(frozen=True)
+class EstuaryTarget:
+    """Where the Estuary materialization writes: Snowflake objects made by the Snowflake area."""
+
+    database: pulumi.Input[str]
+    schema: pulumi.Input[str]  # the ESTUARY_REALTIME schema
+    warehouse: pulumi.Input[str]  # ESTUARY_LOAD_WH
+    role: pulumi.Input[str]  # the loader role
+    loader_user: pulumi.Input[str]  # ESTUARY_LOADER_SVC
+
+
+@dataclass(frozen=True)
+class ApiSnowflake:
+    """What the API needs from the Snowflake area (names only; its key comes from settings)."""
+
+    user: pulumi.Input[str]
+    role: pulumi.Input[str]
+    warehouse: pulumi.Input[str]
+    database: pulumi.Input[str]
+    search_service: pulumi.Input[str]
+    agents_runtime_config: pulumi.Input[str]  # JSON, see Cortex.agents_runtime_config
+
+
+def estuary_pipeline(
+    settings: Settings,
+    target: EstuaryTarget,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> Pipeline:
+    """The Estuary captures and the Snowflake materialization of the stack."""
+    stack = settings.stack
+    return Pipeline(
+        "estuary",
+        PipelineArgs(
+            settings=stack.estuary,
+            source_credentials=settings.secrets.estuary_source_credentials,
+            snowflake_host=stack.snowflake.host,
+            database=target.database,
+            schema=target.schema,
+            warehouse=target.warehouse,
+            role=target.role,
+            loader_user=target.loader_user,
+            loader_private_key=settings.secrets.estuary_loader_private_key,
+        ),
+        # In __main__.py: the loader's grants must exist before Estuary first writes.
+        opts=pulumi.ResourceOptions(depends_on=list(depends_on)) if depends_on else None,
+    )
+
+
+def portkey_gateway(settings: Settings) -> Gateway:
+    """The Portkey routing config (and usage limit, when the stack sets one)."""
+    return Gateway(
+        "llm",
+        GatewayArgs(settings=settings.stack.portkey, config_json=settings.portkey_config_json),
+    )
+
+
+def api_service(
+    settings: Settings,
+    snowflake: ApiSnowflake,
+    gateway: Gateway,
+    opts: pulumi.ResourceOptions | None = None,
+) -> ApiService:
+    """The API on Kubernetes; `opts` may carry a `kubernetes` provider (the engine tests render)."""
+    stack = settings.stack
+    return ApiService(
+        "sophia-api",
+        ApiServiceArgs(
+            environment=stack.environment,
+            settings=stack.kubernetes,
+            canary=stack.kubernetes.canary,
+            image=stack.release.api_image,
+            runtime_config={
+                "SNOWFLAKE_ACCOUNT": stack.snowflake.account_identifier,
+                "SNOWFLAKE_USER": snowflake.user,
+                "SNOWFLAKE_ROLE": snowflake.role,
+                "SNOWFLAKE_WAREHOUSE": snowflake.warehouse,
+                "SNOWFLAKE_DATABASE": snowflake.database,
+                "CORTEX_SCHEMA": CORTEX_SCHEMA,
+                "CORTEX_SEARCH_SERVICE": snowflake.search_service,
+                "CORTEX_AGENT": snowflake.agents_runtime_config,
+                "PORTKEY_CONFIG": gateway.config_header,  # "" when the key is bound to the config
+                "PORTKEY_METADATA_ENVIRONMENT": stack.environment,
+                "ESTUARY_PREFIX": stack.estuary.tenant_prefix,
+            },
+            snowflake_private_key=settings.secrets.api_snowflake_private_key,
+            portkey_api_key=settings.secrets.portkey_api_key,
+        ),
+        opts=opts,
+    )
+
+
+def estuary_export(pipeline: Pipeline) -> dict[str, Any]:
+    return {
+        "prefix": pipeline.prefix,
+        "captures": pipeline.capture_names,
+        "materialization": pipeline.materialization_name,
+    }
+
+
+def portkey_export(settings: Settings, gateway: Gateway) -> dict[str, Any]:
+    return {"configName": settings.stack.portkey.config_name, "configSlug": gateway.config_slug}
+
+
+def api_export(api: ApiService) -> dict[str, Any]:
+    return {
+        "namespace": api.namespace,
+        "service": api.service_name,
+        "host": api.host,
+        "workload": api.workload_kind,
+    }
