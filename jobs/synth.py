@@ -34,6 +34,7 @@ from jobs.harness import (
     Synthesis,
     synthesize,
 )
+from jobs.synth_document import to_json
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -105,7 +106,7 @@ def _print_check(synthesis: Synthesis) -> int:
 
 
 def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
-    from jobs import cost  # imported here: only --cost needs the price book
+    from jobs import cost  # imported here: only --cost needs the price book (one-way arrow)
 
     try:
         book = cost.load_price_book()
@@ -119,16 +120,6 @@ def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     return EXIT_OK
-
-
-def to_json(synthesis: Synthesis) -> dict[str, Any]:
-    return {
-        "stack": synthesis.stack,
-        "resources": [r.to_json() for r in synthesis.resources],
-        "outputs": synthesis.outputs,
-        "secretOutputs": synthesis.secret_outputs,
-        "counts": dict(sorted(Counter(r.type for r in synthesis.resources).items())),
-    }
 
 
 # --- tree ---------------------------------------------------------------------------------------
