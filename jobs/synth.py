@@ -6,6 +6,8 @@
     python -m jobs.synth --stack prod --check         # the policy pack, offline (docs/policies.md)
     python -m jobs.synth --stack prod --cost          # what it may spend (docs/cost.md)
     python -m jobs.synth --stack prod --cost --diff staging
+    python -m jobs.synth --stack prod --graph         # a Mermaid picture (docs/graph.md)
+    python -m jobs.synth --stack prod --graph --diff staging
 
 Exit codes: 0 ok, 1 a mandatory policy violation (--check), 2 the stack config is invalid or
 missing (the message says what and where).
@@ -70,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="print the cost table; with --diff, the cost change from OTHER_STACK (docs/cost.md)",
     )
+    parser.add_argument(
+        "--graph",
+        action="store_true",
+        help="print a Mermaid diagram of the services and their links; with --diff, what "
+        "changed from OTHER_STACK, marked as --diff reports it (docs/graph.md)",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -86,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _print_check(synthesis)
     if args.cost:
         return _print_cost(synthesis, other)
+    if args.graph:
+        return _print_graph(synthesis, other, hide_suffixes=not args.raw)
     if other is not None:
         print(render_diff(other, synthesis, hide_suffixes=not args.raw))
     else:
@@ -120,6 +130,34 @@ def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     return EXIT_OK
+
+
+def _print_graph(synthesis: Synthesis, other: Synthesis | None, hide_suffixes: bool) -> int:
+    from jobs import graph  # imported here: only --graph draws
+
+    head = graph.build_graph(to_json(synthesis))
+    if other is None:
+        print(graph.render_graph(head))
+        return EXIT_OK
+    print(
+        graph.render_graph_diff(
+            graph.build_graph(to_json(other)), head, graph_marks(other, synthesis, hide_suffixes)
+        )
+    )
+    return EXIT_OK
+
+
+def graph_marks(
+    base: Synthesis, head: Synthesis, hide_suffixes: bool = True
+) -> dict[tuple[str, str], str]:
+    """--diff's verdict per resource, keyed by (type, logical name), for the graph's marks."""
+    old, new = (_without_suffix(base), _without_suffix(head)) if hide_suffixes else (base, head)
+    kinds = {key: kind for kind, key, _ in diff_resources(old, new)}
+    return {
+        (r.type, r.name): kinds[_identity(r)]
+        for r in [*base.resources, *head.resources]
+        if _identity(r) in kinds
+    }
 
 
 # --- tree ---------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ class GatewayCost:
         return min(self.monthly_worst_usd, self.limit.monthly_cap_usd)
 
 
-def _leaves(node: Mapping[str, Any], route: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def config_leaves(node: Mapping[str, Any], route: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Every upstream target of a Portkey config, with a readable route name."""
     children = node.get("targets")
     if not isinstance(children, list):
@@ -77,13 +77,13 @@ def _leaves(node: Mapping[str, Any], route: str) -> Iterator[tuple[str, Mapping[
             child_route = f"{route or 'fallback'} #{index + 1} ({role})"
         else:
             child_route = f"{route or mode or 'target'} #{index + 1}"
-        yield from _leaves(child, child_route)
+        yield from config_leaves(child, child_route)
 
 
 def _gateway_targets(config: Mapping[str, Any], prices: PriceBook) -> list[TargetCost]:
     rows = []
     prompt = prices.llm.assumed_prompt_tokens
-    for route, leaf in _leaves(config, ""):
+    for route, leaf in config_leaves(config, ""):
         params = leaf.get("override_params") or {}
         model = str(params.get("model") or "?")
         provider = str(leaf.get("provider") or "?")

@@ -1,0 +1,511 @@
+"""A Mermaid picture of a stack: its services and the links between them (docs/graph.md).
+
+    python -m jobs.synth --stack prod --graph                 # the picture
+    python -m jobs.synth --stack prod --graph --diff staging  # what prod adds, removes or changes
+
+Everything is read from the synth document (`jobs.synth --json`): which resources become boxes
+is a list of types below; every link comes from what a resource declares, never from names
+written here:
+- capture -> materialization: the collections a capture writes that the materialization reads
+  (their `bindings`);
+- materialization -> schema / warehouse / role / user: the resources its (secret) endpoint
+  config was built from (its `dependencies`: Pulumi records every Output an input was made of);
+- Cortex Search -> warehouse / table: its `warehouse` input and its `dependencies`;
+- agent -> warehouse / search service: its specification's `tool_resources`
+  (`execution_environment.warehouse`, `search_service`);
+- API workload -> Snowflake objects / Portkey config: the resources its ConfigMap and Secret were
+  built from, labelled with the ConfigMap key that carries each name;
+- Portkey config -> LLM providers: every target of the routing config; usage limit -> config:
+  the policy beside the config in the same component.
+
+With a base document, a box is marked added / removed / changed exactly when `jobs.synth --diff`
+reports its resource so (`marks`, computed by the synth from the same diff); a link is marked
+when it exists on one side only or its label differs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from jobs.cost.gateway import config_leaves
+
+CAPTURE = "pulumi-python:dynamic/estuary:Capture"
+MATERIALIZATION = "pulumi-python:dynamic/estuary:Materialization"
+SCHEMA = "snowflake:index/schema:Schema"
+TABLE = "snowflake:index/table:Table"
+WAREHOUSE = "snowflake:index/warehouse:Warehouse"
+ROLE = "snowflake:index/accountRole:AccountRole"
+SERVICE_USER = "snowflake:index/serviceUser:ServiceUser"
+SEARCH = "snowflake:index/cortexSearchService:CortexSearchService"
+AGENT = "snowflake:index/cortexAgent:CortexAgent"
+GATEWAY_CONFIG = "pulumi-python:dynamic/portkey:GatewayConfig"
+USAGE_LIMITS = "pulumi-python:dynamic/portkey:UsageLimitsPolicy"
+WORKLOADS = ("kubernetes:argoproj.io/v1alpha1:Rollout", "kubernetes:apps/v1:Deployment")
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+
+# Resource types drawn as boxes, and what each box says it is. Boxes of the OPTIONAL types are
+# drawn only when a link reaches them (a role nothing uses in a link would be noise).
+KINDS = {
+    CAPTURE: "Estuary capture",
+    MATERIALIZATION: "Estuary materialization",
+    SCHEMA: "schema",
+    TABLE: "table",
+    WAREHOUSE: "warehouse",
+    ROLE: "role",
+    SERVICE_USER: "service user",
+    SEARCH: "Cortex Search",
+    AGENT: "Cortex Agent",
+    GATEWAY_CONFIG: "Portkey config",
+    USAGE_LIMITS: "Portkey usage limit",
+    **{workload: "API " + workload.rsplit(":", 1)[1] for workload in WORKLOADS},
+}
+OPTIONAL = {SCHEMA, TABLE, ROLE, SERVICE_USER}
+# Subgraph titles by the `sophia:<module>:` of a box's top-level component.
+AREAS = {
+    "estuary": "Estuary Flow",
+    "snowflake": "Snowflake",
+    "portkey": "Portkey",
+    "k8s": "Kubernetes",
+    "providers": "LLM providers",
+}
+MARKS = {"added": "+", "removed": "-", "changed": "~"}
+# GitHub's own diff colours, so a marked box reads like a diff.
+_STYLES = {
+    "added": "fill:#e6ffec,stroke:#1a7f37,stroke-width:2px",
+    "removed": "fill:#ffebe9,stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 3",
+    "changed": "fill:#fff8c5,stroke:#9a6700,stroke-width:2px",
+}
+_LINK_COLOURS = {"added": "#1a7f37", "removed": "#cf222e", "changed": "#9a6700"}
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    area: str
+    label: tuple[str, ...]
+    resource: tuple[str, str] | None
+    """(type, logical name) of the resource drawn; None for an LLM provider (not a resource)."""
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    label: str
+    via: tuple[tuple[str, str], ...] = ()
+    """(type, logical name) of the resources whose inputs this link was read from."""
+    route: str = ""
+    """Tells apart several links between the same two boxes (a gateway's routes)."""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity across two stacks; a link whose label differs is the same link, changed."""
+        return self.source, self.target, self.route
+
+
+@dataclass
+class Graph:
+    stack: str
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+
+
+# --- reading the document -----------------------------------------------------------------------
+
+
+def node_id(resource: Mapping[str, Any]) -> str:
+    """A Mermaid-safe id from the logical name: the same box in every stack."""
+    return "n_" + re.sub(r"[^A-Za-z0-9]", "_", str(resource["name"]))
+
+
+def _name(resource: Mapping[str, Any]) -> str:
+    return str((resource.get("inputs") or {}).get("name") or resource["name"])
+
+
+def _embedded(value: Any) -> dict[str, Any]:
+    """An input that is a YAML or JSON document in a string (agent spec, gateway config)."""
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str):
+        return {}
+    try:
+        parsed = yaml.safe_load(value)  # YAML is a superset of JSON
+    except yaml.YAMLError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _area(resource: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]) -> str:
+    """The module of the top-level `sophia:` component the resource sits in."""
+    area = ""
+    current: Mapping[str, Any] | None = resource
+    while current is not None:
+        package, _, rest = str(current["type"]).partition(":")
+        if package == "sophia":
+            area = rest.split(":", 1)[0]
+        current = by_urn.get(str(current.get("parent") or ""))
+    return area or str(resource["type"]).split(":", 1)[0]
+
+
+def _label(resource: Mapping[str, Any]) -> tuple[str, ...]:
+    type_, inputs = resource["type"], resource.get("inputs") or {}
+    kind = KINDS[type_]
+    if type_ in (CAPTURE, MATERIALIZATION):
+        # sophia/prod/github/source-github: the source (or destination) is the segment before
+        # the last; the connector image says how it is read.
+        source = str(inputs.get("catalogName") or resource["name"]).rstrip("/").split("/")
+        image = str(inputs.get("connectorImage") or "?").rsplit("/", 1)[-1]
+        first = source[-2] if len(source) > 1 else source[-1]
+        return first, f"{kind} {image}:{inputs.get('connectorTag') or '?'}"
+    if type_ == SCHEMA:
+        return f"{inputs.get('database')}.{inputs.get('name')}", kind
+    if type_ == TABLE:
+        return f"{inputs.get('schema')}.{inputs.get('name')}", kind
+    if type_ == WAREHOUSE:
+        clusters = inputs.get("maxClusterCount") or 1
+        return _name(resource), f"{kind} {inputs.get('warehouseSize')} x{clusters}"
+    if type_ == SEARCH:
+        return _name(resource), f"{kind}, lag {inputs.get('targetLag')}"
+    if type_ == USAGE_LIMITS:
+        limit = inputs.get("credit_limit")
+        unit = "$" if (inputs.get("type") or "cost") == "cost" else ""
+        reset = inputs.get("periodic_reset") or "total"
+        return _name(resource), f"{kind} {unit}{limit} {reset}"
+    if type_ in WORKLOADS:
+        metadata = inputs.get("metadata") or {}
+        name = str(metadata.get("name") or resource["name"])
+        return name, f"{kind} in {metadata.get('namespace')}"
+    return _name(resource), kind
+
+
+def _walk(
+    start: Mapping[str, Any],
+    by_urn: Mapping[str, Mapping[str, Any]],
+    drawn: set[str],
+) -> Iterable[tuple[Mapping[str, Any], list[Mapping[str, Any]]]]:
+    """Drawn resources `start` depends on, through undrawn ones, with the undrawn path."""
+    seen: set[str] = set()
+    stack: list[tuple[Mapping[str, Any], list[Mapping[str, Any]]]] = [(start, [])]
+    while stack:
+        current, path = stack.pop()
+        for urn in current.get("dependencies") or []:
+            if urn in seen or urn not in by_urn:
+                continue
+            seen.add(urn)
+            dependency = by_urn[urn]
+            if urn in drawn:
+                yield dependency, path
+            else:
+                stack.append((dependency, [*path, dependency]))
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _ref(resource: Mapping[str, Any]) -> tuple[str, str]:
+    return str(resource["type"]), str(resource["name"])
+
+
+def build_graph(document: Mapping[str, Any]) -> Graph:
+    resources = list(document.get("resources") or [])
+    by_urn = {str(r["urn"]): r for r in resources}
+    drawn = {str(r["urn"]) for r in resources if r["type"] in KINDS}
+    graph = Graph(stack=str(document.get("stack") or "?"))
+    for resource in sorted((by_urn[u] for u in drawn), key=lambda r: (r["type"], r["name"])):
+        graph.nodes[node_id(resource)] = Node(
+            id=node_id(resource),
+            area=_area(resource, by_urn),
+            label=_label(resource),
+            resource=_ref(resource),
+            optional=resource["type"] in OPTIONAL,
+        )
+    of_type = {t: [by_urn[u] for u in sorted(drawn) if by_urn[u]["type"] == t] for t in KINDS}
+    by_name = {(r["type"], _name(r)): r for r in (by_urn[u] for u in drawn)}
+    edges: list[Edge] = []
+    edges += _estuary_edges(of_type, by_urn, drawn)
+    edges += _search_edges(of_type, by_urn, drawn, by_name)
+    edges += _agent_edges(of_type, by_name)
+    edges += _api_edges(of_type, by_urn, drawn)
+    gateway_edges, providers = _gateway_edges(of_type)
+    edges += gateway_edges
+    graph.nodes.update(providers)
+    linked = {e.source for e in edges} | {e.target for e in edges}
+    graph.nodes = {i: n for i, n in graph.nodes.items() if not n.optional or i in linked}
+    graph.edges = sorted(set(edges), key=lambda e: (e.source, e.target, e.label))
+    return graph
+
+
+def _estuary_edges(
+    of_type: Mapping[str, list[Mapping[str, Any]]],
+    by_urn: Mapping[str, Mapping[str, Any]],
+    drawn: set[str],
+) -> list[Edge]:
+    edges = []
+    for materialization in of_type[MATERIALIZATION]:
+        inputs = materialization.get("inputs") or {}
+        bindings = [b for b in inputs.get("bindings") or [] if isinstance(b, dict)]
+        reads = {b.get("source") for b in bindings}
+        for capture in of_type[CAPTURE]:
+            writes = {
+                b.get("target")
+                for b in (capture.get("inputs") or {}).get("bindings") or []
+                if isinstance(b, dict)
+            }
+            shared = len(writes & reads)
+            if shared:
+                edges.append(
+                    Edge(
+                        node_id(capture),
+                        node_id(materialization),
+                        _plural(shared, "collection"),
+                        (_ref(capture), _ref(materialization)),
+                    )
+                )
+        labels = {
+            SCHEMA: f"writes {len(bindings)} tables",
+            WAREHOUSE: "loads on",
+            ROLE: "as role",
+            SERVICE_USER: "as user",
+        }
+        for dependency, _ in _walk(materialization, by_urn, drawn):
+            if dependency["type"] in labels:
+                edges.append(
+                    Edge(
+                        node_id(materialization),
+                        node_id(dependency),
+                        labels[dependency["type"]],
+                        (_ref(materialization),),
+                    )
+                )
+    return edges
+
+
+def _search_edges(
+    of_type: Mapping[str, list[Mapping[str, Any]]],
+    by_urn: Mapping[str, Mapping[str, Any]],
+    drawn: set[str],
+    by_name: Mapping[tuple[str, str], Mapping[str, Any]],
+) -> list[Edge]:
+    edges = []
+    for search in of_type[SEARCH]:
+        inputs = search.get("inputs") or {}
+        warehouse = by_name.get((WAREHOUSE, str(inputs.get("warehouse"))))
+        if warehouse is not None:
+            edges.append(Edge(node_id(search), node_id(warehouse), "refreshes on", (_ref(search),)))
+        for dependency, _ in _walk(search, by_urn, drawn):
+            if dependency["type"] == TABLE:
+                label = f"indexes {inputs.get('on')}" if inputs.get("on") else "indexes"
+                edges.append(Edge(node_id(search), node_id(dependency), label, (_ref(search),)))
+    return edges
+
+
+def _agent_edges(
+    of_type: Mapping[str, list[Mapping[str, Any]]],
+    by_name: Mapping[tuple[str, str], Mapping[str, Any]],
+) -> list[Edge]:
+    searches = {}
+    for search in of_type[SEARCH]:
+        inputs = search.get("inputs") or {}
+        searches[f"{inputs.get('database')}.{inputs.get('schema')}.{_name(search)}"] = search
+    edges = []
+    for agent in of_type[AGENT]:
+        spec = _embedded((agent.get("inputs") or {}).get("specification"))
+        tools: dict[str, list[str]] = {}
+        searched: dict[str, list[str]] = {}
+        for tool, resource in sorted((spec.get("tool_resources") or {}).items()):
+            if not isinstance(resource, dict):
+                continue
+            warehouse = (resource.get("execution_environment") or {}).get("warehouse")
+            if warehouse:
+                tools.setdefault(str(warehouse), []).append(tool)
+            if resource.get("search_service"):
+                searched.setdefault(str(resource["search_service"]), []).append(tool)
+        for warehouse_name, names in tools.items():
+            warehouse = by_name.get((WAREHOUSE, warehouse_name))
+            if warehouse is not None:
+                edges.append(
+                    Edge(
+                        node_id(agent),
+                        node_id(warehouse),
+                        f"runs {_plural(len(names), 'tool')} on",
+                        (_ref(agent),),
+                    )
+                )
+        for service, names in searched.items():
+            search = searches.get(service)
+            if search is not None:
+                label = f"searches: {', '.join(names)}"
+                edges.append(Edge(node_id(agent), node_id(search), label, (_ref(agent),)))
+    return edges
+
+
+def _config_keys(path: list[Mapping[str, Any]], name: str) -> list[str]:
+    """The ConfigMap keys along `path` whose value names `name`."""
+    keys = []
+    for resource in path:
+        if resource["type"] != CONFIG_MAP:
+            continue
+        for key, value in sorted(((resource.get("inputs") or {}).get("data") or {}).items()):
+            if value == name or (isinstance(value, str) and f'"{name}"' in value):
+                keys.append(str(key))
+    return keys
+
+
+def _api_edges(
+    of_type: Mapping[str, list[Mapping[str, Any]]],
+    by_urn: Mapping[str, Mapping[str, Any]],
+    drawn: set[str],
+) -> list[Edge]:
+    edges = []
+    for workload in (w for t in WORKLOADS for w in of_type[t]):
+        for dependency, path in _walk(workload, by_urn, drawn):
+            if dependency["type"] in WORKLOADS:
+                continue
+            keys = _config_keys(path, _name(dependency))
+            label = ", ".join(keys) if keys else f"uses {KINDS[dependency['type']]}"
+            via = (_ref(workload), *(_ref(r) for r in path))
+            edges.append(Edge(node_id(workload), node_id(dependency), label, via))
+    return edges
+
+
+def _gateway_edges(
+    of_type: Mapping[str, list[Mapping[str, Any]]],
+) -> tuple[list[Edge], dict[str, Node]]:
+    edges, providers = [], {}
+    for config in of_type[GATEWAY_CONFIG]:
+        document = _embedded((config.get("inputs") or {}).get("config"))
+        # Route names as the cost view prints them ("premium #1 (primary)").
+        for route, leaf in config_leaves(document, ""):
+            provider = str(leaf.get("provider") or "?")
+            model = str((leaf.get("override_params") or {}).get("model") or "?")
+            provider_id = "p_" + re.sub(r"[^A-Za-z0-9]", "_", provider)
+            providers[provider_id] = Node(provider_id, "providers", (provider,), None)
+            route = route or "single"
+            edges.append(
+                Edge(node_id(config), provider_id, f"{route}: {model}", (_ref(config),), route)
+            )
+        for limit in of_type[USAGE_LIMITS]:
+            if limit.get("parent") and limit.get("parent") == config.get("parent"):
+                edges.append(Edge(node_id(limit), node_id(config), "caps", (_ref(limit),)))
+    return edges, providers
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _text(value: str) -> str:
+    """Label text inside Mermaid quotes: quotes and angle brackets as entity codes."""
+    return value.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def _box(node: Node, mark: str | None = None) -> str:
+    lines = [_text(line) for line in node.label]
+    if mark:
+        lines[0] = f"{MARKS[mark]} {lines[0]}"
+    body = "<br/>".join(lines)
+    if node.resource is None:
+        return f'{node.id}(["{body}"])'
+    if node.resource[0] in WORKLOADS:
+        return f'{node.id}[["{body}"]]'
+    if node.resource[0] in (SCHEMA, TABLE):
+        return f'{node.id}[("{body}")]'
+    return f'{node.id}["{body}"]'
+
+
+def _lines(
+    nodes: Mapping[str, Node],
+    edges: list[tuple[Edge, str | None]],
+    node_marks: Mapping[str, str],
+    title: str,
+) -> list[str]:
+    lines = ["flowchart LR", f"  %% {title}"]
+    areas: dict[str, list[Node]] = {}
+    for node in nodes.values():
+        areas.setdefault(node.area, []).append(node)
+    for area in sorted(areas, key=lambda a: (list(AREAS).index(a) if a in AREAS else 99, a)):
+        lines.append(f'  subgraph area_{area}["{_text(AREAS.get(area, area))}"]')
+        lines += [f"    {_box(n, node_marks.get(n.id))}" for n in sorted(areas[area], key=_order)]
+        lines.append("  end")
+    for edge, mark in edges:
+        arrow = "-.->" if mark == "removed" else "-->"
+        label = f"{MARKS[mark]} {edge.label}" if mark else edge.label
+        lines.append(f'  {edge.source} {arrow}|"{_text(label)}"| {edge.target}')
+    used = sorted(set(node_marks.values()) | {m for _, m in edges if m})
+    for mark in used:
+        lines.append(f"  classDef {mark} {_STYLES[mark]}")
+    for mark in used:
+        ids = [i for i in sorted(node_marks) if node_marks[i] == mark and i in nodes]
+        if ids:
+            lines.append(f"  class {','.join(ids)} {mark}")
+    for index, (_, mark) in enumerate(edges):
+        if mark:
+            lines.append(f"  linkStyle {index} stroke:{_LINK_COLOURS[mark]},stroke-width:2px")
+    return lines
+
+
+def _order(node: Node) -> tuple[int, str]:
+    kinds = list(KINDS)
+    type_ = node.resource[0] if node.resource else ""
+    return (kinds.index(type_) if type_ in kinds else len(kinds), node.label[0])
+
+
+def render_graph(graph: Graph) -> str:
+    edges: list[tuple[Edge, str | None]] = [(e, None) for e in graph.edges]
+    title = f"stack {graph.stack}: {len(graph.nodes)} boxes, {len(graph.edges)} links"
+    return "\n".join(_lines(graph.nodes, edges, {}, title))
+
+
+@dataclass(frozen=True)
+class GraphDiff:
+    nodes: dict[str, Node]
+    node_marks: dict[str, str]
+    edges: list[tuple[Edge, str | None]]
+
+
+def diff_graph(base: Graph, head: Graph, marks: Mapping[tuple[str, str], str]) -> GraphDiff:
+    """Head's picture with base's removed boxes and links added back, each marked.
+
+    `marks` maps (type, logical name) to added / removed / changed, as `jobs.synth --diff`
+    reports it. Link labels name no stack-suffixed objects, so they compare as they are.
+    """
+    nodes = dict(head.nodes)
+    for node_key, node in base.nodes.items():
+        nodes.setdefault(node_key, node)
+    node_marks = {}
+    for node in nodes.values():
+        if node.resource is not None and node.resource in marks:
+            node_marks[node.id] = marks[node.resource]
+        elif node.resource is None and (node.id in base.nodes) != (node.id in head.nodes):
+            node_marks[node.id] = "added" if node.id in head.nodes else "removed"
+    old = {e.key: e for e in base.edges}
+    new = {e.key: e for e in head.edges}
+    edges: list[tuple[Edge, str | None]] = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a is None:
+            assert b is not None
+            edges.append((b, "added"))
+        elif b is None:
+            edges.append((a, "removed"))
+        else:
+            edges.append((b, "changed" if a.label != b.label else None))
+    return GraphDiff(nodes=nodes, node_marks=node_marks, edges=edges)
+
+
+def render_graph_diff(base: Graph, head: Graph, marks: Mapping[tuple[str, str], str]) -> str:
+    diff = diff_graph(base, head, marks)
+    counts = {kind: sum(1 for m in diff.node_marks.values() if m == kind) for kind in MARKS}
+    changed_links = sum(1 for _, m in diff.edges if m)
+    title = (
+        f"diff {base.stack} -> {head.stack}: boxes "
+        + ", ".join(f"{MARKS[k]}{n} {k}" for k, n in counts.items())
+        + f"; {changed_links} links differ"
+    )
+    return "\n".join(_lines(diff.nodes, diff.edges, diff.node_marks, title))
