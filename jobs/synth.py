@@ -133,14 +133,14 @@ def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
 
 
 def _print_graph(synthesis: Synthesis, other: Synthesis | None, hide_suffixes: bool) -> int:
-    from jobs import graph  # imported here: only --graph draws
+    from jobs import graph, graph_mermaid  # imported here: only --graph draws
 
     head = graph.build_graph(to_json(synthesis))
     if other is None:
-        print(graph.render_graph(head))
+        print(graph_mermaid.render_graph(head))
         return EXIT_OK
     print(
-        graph.render_graph_diff(
+        graph_mermaid.render_graph_diff(
             graph.build_graph(to_json(other)), head, graph_marks(other, synthesis, hide_suffixes)
         )
     )
