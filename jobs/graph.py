@@ -1,4 +1,4 @@
-"""A Mermaid picture of a stack: its services and the links between them (docs/graph.md).
+"""A stack as a graph: its services as boxes and the links between them (docs/graph.md).
 
     python -m jobs.synth --stack prod --graph                 # the picture
     python -m jobs.synth --stack prod --graph --diff staging  # what prod adds, removes or changes
@@ -209,6 +209,13 @@ def build_graph(document: Mapping[str, Any]) -> Graph:
     drawn = {str(r["urn"]) for r in resources if r["type"] in KINDS}
     graph = Graph(stack=str(document.get("stack") or "?"))
     for resource in sorted((by_urn[u] for u in drawn), key=lambda r: (r["type"], r["name"])):
+        taken = graph.nodes.get(node_id(resource))
+        if taken is not None:
+            raise ValueError(
+                f"stack {graph.stack}: {' '.join(taken.resource or ())} and {resource['type']} "
+                f"{resource['name']} would both be box {node_id(resource)}; give one of them "
+                "another logical name"
+            )
         graph.nodes[node_id(resource)] = Node(
             id=node_id(resource),
             area=_area(resource, by_urn),

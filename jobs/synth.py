@@ -135,15 +135,17 @@ def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
 def _print_graph(synthesis: Synthesis, other: Synthesis | None, hide_suffixes: bool) -> int:
     from jobs import graph, graph_mermaid  # imported here: only --graph draws
 
-    head = graph.build_graph(to_json(synthesis))
-    if other is None:
+    try:
+        head = graph.build_graph(to_json(synthesis))
+        base = graph.build_graph(to_json(other)) if other is not None else None
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    if base is None or other is None:
         print(graph_mermaid.render_graph(head))
-        return EXIT_OK
-    print(
-        graph_mermaid.render_graph_diff(
-            graph.build_graph(to_json(other)), head, graph_marks(other, synthesis, hide_suffixes)
-        )
-    )
+    else:
+        marks = graph_marks(other, synthesis, hide_suffixes)
+        print(graph_mermaid.render_graph_diff(base, head, marks))
     return EXIT_OK
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
+import pytest
+
 from jobs import graph
 from jobs.harness import Synthesis
 from jobs.synth_document import to_json
@@ -72,3 +74,14 @@ def test_links_follow_the_document_not_names_in_the_code(
         "n_warehouse_estuary_load_wh_warehouse": "runs 3 tools on"
     }
     assert edges_by(g, "n_estuary_github") == {}
+
+
+def test_two_boxes_with_one_id_fail_clearly(synthesized: Callable[[str], Synthesis]) -> None:
+    doc = copy.deepcopy(to_json(synthesized("dev")))
+    (agent,) = [r for r in doc["resources"] if r["name"] == "cortex-agent-snowflake-ops-agent"]
+    agent["name"] = "cortex-search-sophia-search"  # the search service's logical name
+    with pytest.raises(ValueError) as error:
+        graph.build_graph(doc)
+    assert str(error.value) == (
+        "stack dev: snowflake:index/cortexAgent:CortexAgent cortex-search-sophia-search and snowflake:index/cortexSearchService:CortexSearchService cortex-search-sophia-search would both be box n_cortex_search_sophia_search; give one of them another logical name"
+    )
