@@ -49,8 +49,8 @@ CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 # Resource types drawn as boxes, and what each box says it is. Boxes of the OPTIONAL types are
 # drawn only when a link reaches them (a role nothing uses in a link would be noise).
 KINDS = {
-    CAPTURE: "Estuary capture",
-    MATERIALIZATION: "Estuary materialization",
+    CAPTURE: "capture",
+    MATERIALIZATION: "materialization",
     SCHEMA: "schema",
     TABLE: "table",
     WAREHOUSE: "warehouse",
