@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 from collections.abc import Callable
 
 import pytest
 
 from jobs import graph
-from jobs.harness import Synthesis
+from jobs.harness import REPO_ROOT, Synthesis
 from jobs.synth_document import to_json
 
 
@@ -85,3 +86,15 @@ def test_two_boxes_with_one_id_fail_clearly(synthesized: Callable[[str], Synthes
     assert str(error.value) == (
         "stack dev: snowflake:index/cortexAgent:CortexAgent cortex-search-sophia-search and snowflake:index/cortexSearchService:CortexSearchService cortex-search-sophia-search would both be box n_cortex_search_sophia_search; give one of them another logical name"
     )
+
+
+def test_the_graph_modules_do_not_import_the_synth_cli() -> None:
+    """One-way arrows: jobs.synth imports the graph for --graph, never the other way round."""
+    for name in ("graph.py", "graph_mermaid.py"):
+        imported = set()
+        for node in ast.walk(ast.parse((REPO_ROOT / "jobs" / name).read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+        assert not {m for m in imported if m == "jobs.synth" or m.startswith("jobs.synth.")}, name
