@@ -62,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with --diff: keep differences that are only name suffixes",
     )
     parser.add_argument(
+        "--graph",
+        action="store_true",
+        help="print a Mermaid diagram of the services and their links; with --diff, what "
+        "changed from OTHER_STACK, marked as --diff reports it (docs/graph.md)",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="run the policy pack offline with policies/config/<stack>.json and validate the "
@@ -71,12 +77,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--cost",
         action="store_true",
         help="print the cost table; with --diff, the cost change from OTHER_STACK (docs/cost.md)",
-    )
-    parser.add_argument(
-        "--graph",
-        action="store_true",
-        help="print a Mermaid diagram of the services and their links; with --diff, what "
-        "changed from OTHER_STACK, marked as --diff reports it (docs/graph.md)",
     )
     args = parser.parse_args(argv)
 
