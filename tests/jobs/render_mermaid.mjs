@@ -21,7 +21,7 @@ dom.window.SVGElement.prototype.getComputedTextLength = function getComputedText
 };
 
 const { default: mermaid } = await import("mermaid");
-// securityLevel strict is GitHub's setting too: labels are sanitized, no click handlers.
+// securityLevel strict (mermaid's default): labels are sanitized, click handlers are refused.
 mermaid.initialize({ startOnLoad: false, securityLevel: "strict" });
 try {
   // suppressErrors false: a syntax error throws instead of rendering mermaid's error picture.
