@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -28,8 +30,21 @@ def _git_unavailable() -> str | None:
 
 @pytest.mark.skipif(_git_unavailable() is not None, reason=str(_git_unavailable()))
 def test_base_ref_head_against_head_shows_no_change(
-    synthesized: Callable[[str], Synthesis], book: cost.PriceBook
+    synthesized: Callable[[str], Synthesis],
+    book: cost.PriceBook,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The worktrees this test makes: other checkouts of the same repository may run this test at
+    # the same time, so `git worktree list` can show their sophia-cost-* worktrees too.
+    made: list[str] = []
+    original = tempfile.TemporaryDirectory
+
+    def recording(*args: Any, **kwargs: Any) -> tempfile.TemporaryDirectory[str]:
+        directory = original(*args, **kwargs)
+        made.append(directory.name)
+        return directory
+
+    monkeypatch.setattr(cost.base_ref.tempfile, "TemporaryDirectory", recording)
     base_doc = cost.synthesize_ref("HEAD", "prod", REPO_ROOT)
     assert base_doc is not None
     base = cost.cost_report(base_doc, book, label="prod@HEAD")
@@ -52,7 +67,10 @@ def test_base_ref_head_against_head_shows_no_change(
     worktrees = subprocess.run(
         ["git", "worktree", "list"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     ).stdout
-    assert "sophia-cost-" not in worktrees
+    assert len(made) == 2 and all(
+        name.rsplit("/", 1)[-1].startswith("sophia-cost-") for name in made
+    )
+    assert not [name for name in made if name in worktrees]
 
 
 @pytest.mark.skipif(_git_unavailable() is not None, reason=str(_git_unavailable()))
