@@ -11,7 +11,12 @@ from components.snowflake.access import AccessArgs, AccessControl
 from components.snowflake.cortex import CORTEX_SCHEMA, Cortex, CortexArgs
 from components.snowflake.database import Database, DatabaseArgs
 from components.snowflake.providers import admin_providers
-from components.snowflake.service_user import ServiceAccount, ServiceAccountArgs
+from components.snowflake.roles import PlatformRoles, PlatformRolesArgs
+from components.snowflake.service_user import (
+    ServiceAccount,
+    ServiceAccountArgs,
+    deploy_user_network_policy,
+)
 from components.snowflake.tables import PLATFORM_SCHEMAS, TABLES
 from components.snowflake.warehouse import MonitoredWarehouse, MonitoredWarehouseArgs
 
@@ -21,6 +26,13 @@ snowflake_settings = stack.snowflake
 suffix = stack.name_suffix
 
 providers = admin_providers(snowflake_settings, settings.secrets.snowflake_private_key)
+
+# Roles first: every ownership transfer below waits for SOPHIA_ADMIN -> SYSADMIN.
+roles = PlatformRoles(
+    "access",
+    PlatformRolesArgs(suffix=suffix, owner_parent_role=snowflake_settings.admin_roles.sysadmin),
+    provider=providers.securityadmin,
+)
 
 database = Database(
     "sophia",
@@ -32,6 +44,7 @@ database = Database(
         protect=snowflake_settings.protect,
     ),
     provider=providers.sysadmin,
+    roles=roles,
 )
 
 warehouses = {
@@ -43,8 +56,8 @@ warehouses = {
             settings=warehouse,
             notify_users=snowflake_settings.monitor_notify_users,
         ),
-        warehouse_provider=providers.sysadmin,
         monitor_provider=providers.monitor_admin,
+        roles=roles,
     )
     for base_name, warehouse in snowflake_settings.warehouses.items()
 }
@@ -52,40 +65,48 @@ warehouses = {
 access = AccessControl(
     "access",
     AccessArgs(
-        suffix=suffix,
+        role_names=roles.role_names,
         database=database.name,
         schemas=database.schema_names,
         warehouses={base: wh.name for base, wh in warehouses.items()},
-        tables={key: table.name for key, table in database.tables.items()},
-        owner_parent_role=snowflake_settings.admin_roles.sysadmin,
+        tables=database.tables,
     ),
     provider=providers.securityadmin,
 )
 
+network_policies = snowflake_settings.network_policies
 estuary_loader = ServiceAccount(
     "estuary-loader",
     ServiceAccountArgs(
         name=f"ESTUARY_LOADER_SVC{suffix}",
         keys=snowflake_settings.service_users.estuary,
-        default_role=access.role_names["loader"],
+        default_role=roles.role_names["loader"],
         default_warehouse=warehouses["ESTUARY_LOAD_WH"].name,
         comment="Estuary Flow materialization (key-pair auth).",
+        allowed_ip_ranges=network_policies.estuary_loader,
     ),
-    user_provider=providers.useradmin,
-    grant_provider=providers.securityadmin,
+    provider=providers.securityadmin,
 )
 api_user = ServiceAccount(
     "api-user",
     ServiceAccountArgs(
         name=f"SOPHIA_API_SVC{suffix}",
         keys=snowflake_settings.service_users.api,
-        default_role=access.role_names["api"],
+        default_role=roles.role_names["api"],
         default_warehouse=warehouses["API_WH"].name,
         comment="Sophia API service (key-pair auth).",
+        allowed_ip_ranges=network_policies.api,
     ),
-    user_provider=providers.useradmin,
-    grant_provider=providers.securityadmin,
+    provider=providers.securityadmin,
 )
+if network_policies.deploy_user:
+    deploy_user_network_policy(
+        "deploy-user",
+        snowflake_settings.deploy_user,
+        suffix,
+        network_policies.deploy_user,
+        provider=providers.securityadmin,
+    )
 
 cortex = Cortex(
     "cortex",
@@ -96,10 +117,16 @@ cortex = Cortex(
         schema=database.schema_names[CORTEX_SCHEMA],
         warehouses={base: wh.name for base, wh in warehouses.items()},
         tables=database.tables,
-        api_role=access.role_names["api"],
+        api_role=roles.role_names["api"],
+        ready=(
+            database.ownership[CORTEX_SCHEMA],
+            *(wh.ownership for wh in warehouses.values()),
+            roles.admin_under_sysadmin,
+        ),
     ),
     provider=providers.sysadmin,
     grant_provider=providers.securityadmin,
+    account_admin_provider=providers.monitor_admin,
 )
 
 estuary = Pipeline(
@@ -111,7 +138,7 @@ estuary = Pipeline(
         database=database.name,
         schema=database.schema_names["ESTUARY_REALTIME"],
         warehouse=warehouses["ESTUARY_LOAD_WH"].name,
-        role=access.role_names["loader"],
+        role=roles.role_names["loader"],
         loader_user=estuary_loader.name,
         loader_private_key=settings.secrets.estuary_loader_private_key,
     ),
@@ -133,13 +160,13 @@ api = ApiService(
         runtime_config={
             "SNOWFLAKE_ACCOUNT": snowflake_settings.account_identifier,
             "SNOWFLAKE_USER": api_user.name,
-            "SNOWFLAKE_ROLE": access.role_names["api"],
+            "SNOWFLAKE_ROLE": roles.role_names["api"],
             "SNOWFLAKE_WAREHOUSE": warehouses["API_WH"].name,
             "SNOWFLAKE_DATABASE": database.name,
             "CORTEX_SCHEMA": CORTEX_SCHEMA,
             "CORTEX_SEARCH_SERVICE": cortex.search_service_names["SOPHIA_SEARCH"],
             "CORTEX_AGENT": cortex.agents_runtime_config,
-            "PORTKEY_CONFIG": gateway.config_slug,
+            "PORTKEY_CONFIG": gateway.config_header,  # "" when the key is bound to the config
             "PORTKEY_METADATA_ENVIRONMENT": stack.environment,
             "ESTUARY_PREFIX": stack.estuary.tenant_prefix,
         },
@@ -161,10 +188,11 @@ pulumi.export(
         "database": database.name,
         "schemas": database.schema_names,
         "warehouses": {base: wh.name for base, wh in warehouses.items()},
-        "roles": access.role_names,
+        "roles": roles.role_names,
         "serviceUsers": {"estuary": estuary_loader.name, "api": api_user.name},
         "searchServices": cortex.search_service_names,
         "agents": cortex.agent_names,
+        "unmanagedObjects": cortex.unmanaged_objects,
     },
 )
 pulumi.export(
@@ -175,6 +203,8 @@ pulumi.export(
         "materialization": estuary.materialization_name,
     },
 )
+# Secret: each webhook capture's bearer token, for the vendor that posts to it.
+pulumi.export("estuaryWebhookTokens", estuary.webhook_tokens)
 pulumi.export(
     "portkey",
     {"configName": stack.portkey.config_name, "configSlug": gateway.config_slug},

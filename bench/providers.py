@@ -17,6 +17,7 @@ from typing import Any
 
 from components.estuary.client import Tuning
 from components.estuary.provider import CaptureProvider, MaterializationProvider
+from components.portkey.api_key_binding import ApiKeyConfigBindingProvider
 from components.portkey.provider import GatewayConfigProvider
 from tests.components.estuary.conftest import ALL_SOURCES, capture_inputs, materialization_inputs
 from tests.fakes.estuary_control_plane import FakeControlPlane
@@ -66,9 +67,10 @@ def estuary_operations() -> list[Operation]:
                 _crud("estuary Capture (github)", captures, capture_inputs("github"),
                       {"interval": "10m"}, fake)
             )  # fmt: skip
+            rows.append(_adopt("estuary Capture (gong)", captures, capture_inputs("gong"), fake))
             # The materialization reads every source's collections: make them live first.
             for source in ALL_SOURCES:
-                if source != "github":
+                if source not in ("github", "gong"):
                     captures.create(capture_inputs(source))
             fake.state.reset_requests()
             rows.extend(
@@ -103,6 +105,18 @@ def _crud(
     return rows
 
 
+def _adopt(label: str, provider: Any, props: dict[str, Any], fake: Any) -> Operation:
+    """Create again after Pulumi lost the first create's answer: Estuary refuses the
+    must-not-exist publication (a build error), the provider adopts the live task."""
+    provider.create(props)
+    fake.state.reset_requests()
+    _, ms = _timed(lambda: provider.create(props))
+    calls = [f"{r.method} {r.table}" for r in fake.state.requests]
+    fake.state.reset_requests()
+    summary = ", ".join(f"{c} x{calls.count(c)}" for c in sorted(set(calls)))
+    return Operation(label, "create again after a lost answer (adopts)", len(calls), ms, summary)
+
+
 def portkey_operations() -> list[Operation]:
     admin = FakePortkeyAdmin().start()
     label = "portkey GatewayConfig"
@@ -122,7 +136,7 @@ def portkey_operations() -> list[Operation]:
 
     rows = []
     try:
-        with _env({"PORTKEY_API_KEY": admin.api_key, "PORTKEY_BASE_URL": admin.base_url}):
+        with _env({"PORTKEY_ADMIN_API_KEY": admin.api_key, "PORTKEY_BASE_URL": admin.base_url}):
             created, ms = _timed(lambda: provider.create(props))
             rows.append(Operation(label, "create", *_pair(count(), ms)))
             news = {**props, "config": json.dumps({"retry": {"attempts": 2}})}
@@ -132,8 +146,34 @@ def portkey_operations() -> list[Operation]:
             rows.append(Operation(label, "read (refresh)", *_pair(count(), ms)))
             _, ms = _timed(lambda: provider.diff(created.id, read.outs, news))
             rows.append(Operation(label, "no-op diff", *_pair(count(), ms)))
+            rows.extend(_binding_operations(admin, created.outs, count))
     finally:
         admin.stop()
+    return rows
+
+
+def _binding_operations(admin: FakePortkeyAdmin, config: dict, count) -> list[Operation]:
+    label = "portkey ApiKeyConfigBinding"
+    provider = ApiKeyConfigBindingProvider()
+    key_id = admin.seed_api_key(defaults={"metadata": {"team": "api"}})
+    props = {
+        "api_key_id": key_id,
+        "config_id": config["config_id"],
+        "config_slug": config["slug"],
+        "allow_config_override": True,
+    }
+    rows = []
+    created, ms = _timed(lambda: provider.create(props))
+    rows.append(Operation(label, "create", *_pair(count(), ms)))
+    news = {**props, "allow_config_override": False}
+    updated, ms = _timed(lambda: provider.update(key_id, created.outs, news))
+    rows.append(Operation(label, "update", *_pair(count(), ms)))
+    read, ms = _timed(lambda: provider.read(key_id, updated.outs))
+    rows.append(Operation(label, "read (refresh)", *_pair(count(), ms)))
+    _, ms = _timed(lambda: provider.diff(key_id, read.outs, news))
+    rows.append(Operation(label, "no-op diff", *_pair(count(), ms)))
+    _, ms = _timed(lambda: provider.delete(key_id, read.outs))
+    rows.append(Operation(label, "delete", *_pair(count(), ms)))
     return rows
 
 

@@ -16,8 +16,10 @@ engine builds them, with these differences (docs/policies.md):
 
 Every Kubernetes object is also validated against the cluster's OpenAPI schema with
 kubernetes-validate (the stack's `targetClusterVersion`); an Argo Rollout's pod template is
-validated as a core PodTemplate, and custom resources kubernetes-validate has no schema for are
-listed as skipped.
+validated as a core PodTemplate. Custom resources (Rollout, AnalysisTemplate, HTTPRoute,
+PodMonitor) are validated against the committed upstream schemas, strictly (jobs/k8s_schemas.py);
+the report names each schema's source package and version. A custom kind with no schema is
+listed as skipped. `jobs.k8s_clusters` adds the one-controller-per-cluster check across stacks.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from jobs.harness import PROJECT, REPO_ROOT, SECRET_MARK, DeclaredResource, Synthesis
+from jobs.k8s_clusters import controller_violations
+from jobs.k8s_schemas import validate_custom_resource
 from policies.sophia_policies import (
     PACK_NAME,
     POLICIES,
@@ -109,6 +113,7 @@ class CheckReport:
     kubernetes_version: str = ""
     schema_valid: list[str] = field(default_factory=list)
     schema_skipped: list[SchemaSkip] = field(default_factory=list)
+    schema_sources: set[str] = field(default_factory=set)  # custom-resource schemas used
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -262,6 +267,7 @@ def run_checks(
             _run(policy, args, level, "(stack)", report, by_urn, default=None)
 
     _validate_kubernetes(synthesis, report)
+    _check_controllers(synthesis, report)
     return report
 
 
@@ -378,6 +384,26 @@ def _validate_kubernetes(synthesis: Synthesis, report: CheckReport) -> None:
                 "template": obj["spec"]["template"],
             }
             checks.append((f"{resource.type} spec.template (as PodTemplate)", template))
+        custom = validate_custom_resource(obj)
+        if custom is not None:
+            checks = checks[1:]  # the object itself is checked against its upstream schema
+            report.schema_sources.add(custom.source)
+            for error in custom.errors:
+                report.violations.append(
+                    Violation(
+                        policy=SCHEMA_RULE,
+                        enforcement="mandatory",
+                        message=(
+                            f"{resource.type} does not match its schema ({custom.source}) at "
+                            f"{error.path}: {error.message}"
+                        ),
+                        urn=resource.urn,
+                        resource_type=resource.type,
+                        resource_name=resource.name,
+                    )
+                )
+            if not custom.errors:
+                report.schema_valid.append(f"{resource.type} {resource.name} ({custom.source})")
         for what, candidate in checks:
             try:
                 kubernetes_validate.validate(candidate, version, strict=True)
@@ -412,6 +438,15 @@ def _validate_kubernetes(synthesis: Synthesis, report: CheckReport) -> None:
                 report.schema_valid.append(f"{what} {resource.name}")
 
 
+def _check_controllers(synthesis: Synthesis, report: CheckReport) -> None:
+    """Two stacks on one cluster must not both install the Argo Rollouts controller."""
+    for message in controller_violations(synthesis.stack):
+        report.violations.append(
+            Violation(policy="k8s-one-controller-per-cluster", enforcement="mandatory",
+                      message=message, urn=None)
+        )  # fmt: skip
+
+
 # --- rendering ------------------------------------------------------------------------------------
 
 
@@ -436,7 +471,9 @@ def render_check(report: CheckReport) -> str:
             lines.append(f"  {skipped.policy} on {skipped.resource_name}: {skipped.reason}")
     lines += [
         "",
-        f"Kubernetes schemas ({report.kubernetes_version}, kubernetes-validate): "
+        f"Kubernetes schemas ({report.kubernetes_version}, kubernetes-validate"
+        + "".join(f"; {source}" for source in sorted(report.schema_sources))
+        + "): "
         f"{len(report.schema_valid)} object(s) valid, "
         f"{len(report.by_policy(SCHEMA_RULE))} invalid, {len(report.schema_skipped)} skipped",
     ]

@@ -15,6 +15,7 @@ from jobs.harness import REPO_ROOT
 
 FIRST_IMPORTS = (
     "components.estuary.provider",
+    "components.portkey.api_key_binding",
     "components.portkey.provider",
     "components.portkey.routing",
     "components.settings.portkey",

@@ -14,7 +14,8 @@ Safety rules this module keeps:
     provably did nothing (connection refused, 429). Any other failure is resolved one level up
     by looking the object up by a unique marker (`create_draft`, `publish`) before trying again.
 - Errors surface as `EstuaryApiError` carrying status, code, message, details and hint, and
-  never the request body (which may hold plaintext secrets) or a header.
+  never the request body (which may hold plaintext secrets), a header, or the parts of an
+  answer that echo plaintext (config-encryption's `details.document`; `errors.scrub_answer`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,16 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from components.estuary.errors import (  # noqa: F401 (re-exported for callers)
+    ConflictError,
+    CredentialsError,
+    EstuaryApiError,
+    EstuaryError,
+    PublicationFailed,
+    PublicationTimeout,
+    scrub_answer,
+)
+
 log = logging.getLogger(__name__)
 
 # Brief section 1: real defaults used by flowctl.
@@ -50,107 +61,11 @@ DEFAULT_DATA_PLANE = "ops/dp/public/gcp-us-central1-c1"
 # Brief section 1.3: "must not exist yet".
 MUST_NOT_EXIST = "00:00:00:00:00:00:00:00"
 
-TERMINAL_FAILURES = {
-    "buildFailed",
-    "testFailed",
-    "publishFailed",
-    "emptyDraft",
-    "expectPubIdMismatch",
-    "buildIdLockFailure",
-    "deprecatedBackground",
-}
+# models::JobStatus types that Estuary documents as retryable: publish again on the same
+# draft (control-plane-api.graphql `StatusType`; agent `DefaultRetryPolicy`).
+RETRYABLE = frozenset({"publishFailed", "buildIdLockFailure"})
 
 T = TypeVar("T")
-
-
-# --------------------------------------------------------------------------------------------
-# Errors
-# --------------------------------------------------------------------------------------------
-class EstuaryError(Exception):
-    """Base class for everything this package raises on purpose."""
-
-
-class EstuaryApiError(EstuaryError):
-    """One failed HTTP call, PostgREST-style: status, code, message, details, hint.
-
-    The text names the method and path (catalog names are not secret) but never a body or a
-    header. `status` is None when no HTTP answer arrived (connection dropped, timeout).
-    """
-
-    def __init__(
-        self,
-        *,
-        method: str,
-        path: str,
-        status: int | None,
-        code: str | None = None,
-        message: str | None = None,
-        details: str | None = None,
-        hint: str | None = None,
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
-        self.hint = hint
-        parts = [f"Estuary {method} {path} failed: status={status if status else 'no response'}"]
-        for label, value in (("code", code), ("message", message), ("details", details)):
-            if value:
-                parts.append(f"{label}={value}")
-        if hint:
-            parts.append(f"hint={hint}")
-        super().__init__("; ".join(parts))
-
-    @property
-    def ambiguous(self) -> bool:
-        """True when the server may have acted on the request even though we saw a failure."""
-        return self.status is None or self.status >= 500
-
-
-class PublicationFailed(EstuaryError):
-    """A publication ended in a failure state; carries the job status and the draft errors."""
-
-    def __init__(
-        self,
-        *,
-        catalog_name: str,
-        publication_id: str,
-        status_type: str,
-        draft_errors: list[Mapping[str, Any]],
-        job_status: Mapping[str, Any] | None = None,
-        note: str = "",
-    ) -> None:
-        self.catalog_name = catalog_name
-        self.publication_id = publication_id
-        self.status_type = status_type
-        self.draft_errors = list(draft_errors)
-        self.job_status = dict(job_status or {})
-        lines = [
-            f"Estuary publication {publication_id} for {catalog_name} ended in {status_type}"
-            + (f": {note}" if note else "")
-        ]
-        for failure in self.job_status.get("failures") or []:
-            lines.append(
-                f"  - {failure.get('catalog_name')}: expected pub id "
-                f"{failure.get('expected')}, live is {failure.get('actual')}"
-            )
-        for err in self.draft_errors:
-            lines.append(f"  - [{err.get('scope', '?')}] {err.get('detail', '')}")
-        super().__init__("\n".join(lines))
-
-
-class ConflictError(PublicationFailed):
-    """expectPubIdMismatch: someone else changed the spec since we last saw it."""
-
-
-class PublicationTimeout(EstuaryError):
-    """The publication was still queued when our polling budget ran out."""
-
-
-class CredentialsError(EstuaryError):
-    """No usable Estuary credential was configured (the text never includes a token)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,6 +228,7 @@ class EstuaryClient:
                 hdrs.update(headers)
             session = self._safe if idempotent else self._once
             self.request_count += 1
+            failure: str | None = None
             try:
                 response = session.request(
                     method,
@@ -322,14 +238,17 @@ class EstuaryClient:
                     timeout=(self._tuning.connect_timeout, self._tuning.read_timeout),
                 )
             except requests.RequestException as exc:
-                # The exception text holds the URL only; keep just its class for the message.
+                # Keep only the class: the exception holds the request, whose body may be a
+                # plaintext config. Raised below, outside `except`, so it is not chained.
+                failure = type(exc).__name__
+            if failure is not None:
                 raise EstuaryApiError(
                     method=method,
                     path=display_path,
                     status=None,
-                    code=type(exc).__name__,
+                    code=failure,
                     message="no usable HTTP response after retries",
-                ) from None
+                )
             if response.status_code == 401 and auth and attempt == 1 and self._refresh:
                 # The access token was revoked or expired early: renew once and repeat.
                 with self._lock:
@@ -355,21 +274,16 @@ class EstuaryClient:
         body: Any = None
         with contextlib.suppress(ValueError):
             body = response.json()
-        if not isinstance(body, dict):
-            body = {}
-
-        def text(key: str) -> str | None:
-            value = body.get(key)
-            return None if value is None else str(value)[:500]
-
+        # scrub_answer keeps only what cannot hold a secret (no document, no config value).
+        fields = scrub_answer(path, body)
         return EstuaryApiError(
             method=method,
             path=path,
             status=response.status_code,
-            code=text("code"),
-            message=text("message") or text("error") or response.reason,
-            details=text("details"),
-            hint=text("hint"),
+            code=fields["code"],
+            message=fields["message"] or response.reason,
+            details=fields["details"],
+            hint=fields["hint"],
         )
 
     # ---- auth -----------------------------------------------------------------------------
@@ -403,8 +317,14 @@ class EstuaryClient:
                 self._access_expiry = time.time() + 2 * self._tuning.renew_margin
             rotated = answer.get("refresh_token")
             if isinstance(rotated, dict) and rotated.get("id") and rotated.get("secret"):
-                # Single-use token (brief 1): the old one is spent, keep the new one.
+                # A single-use token: Estuary spent it and issued a new secret, which only
+                # this process now holds (generate_access_token writes it to the DB only).
+                # The next process, or another provider's client, fails with the old one.
                 self._refresh = {"id": str(rotated["id"]), "secret": str(rotated["secret"])}
+                log.warning(
+                    "the Estuary refresh token is single-use and was rotated; later runs will "
+                    "fail with it. Use a multi-use refresh token (docs/estuary.md)"
+                )
             return self._access
 
     # ---- PostgREST helpers ----------------------------------------------------------------
@@ -455,7 +375,7 @@ class EstuaryClient:
         return rows[0] if rows else None
 
     def encrypt_config(self, config: Mapping[str, Any], schema: Mapping[str, Any]) -> Any:
-        # Brief 4: POST {config, schema}; the answer is sent on verbatim (sops MAC = key order).
+        # POST {config, schema}; the answer is kept verbatim (sops MAC = key order).
         return self._call(
             "POST",
             self._settings.encryption_url,
@@ -514,7 +434,12 @@ class EstuaryClient:
             return str(rows[0]["id"])
 
         def lookup() -> str | None:
-            rows = self._pg("GET", f"publications?select=id&draft_id=eq.{_quote(draft_id)}")
+            # The newest one: a retried publication of the same draft leaves older rows.
+            rows = self._pg(
+                "GET",
+                f"publications?select=id&draft_id=eq.{_quote(draft_id)}"
+                "&order=created_at.desc&limit=1",
+            )
             return str(rows[0]["id"]) if rows else None
 
         return self._create_once("publish", create, lookup)

@@ -1,19 +1,22 @@
 """`sophia:estuary:Pipeline`: the stack's Estuary captures and its one Snowflake materialization.
 
 What is declared comes from `EstuarySettings` (which sources are on, their intervals and
-options) plus secrets handed in by `__main__.py`. Each capture publishes the collections its
-bindings write to, with schemas declared below (see docs/estuary.md for why not discover).
-The pure `*_definitions` functions build the specs without Pulumi so tests and the provider
-tests share one source of truth.
+options) plus secrets handed in by `__main__.py`; what each source captures and how its
+connector is configured is in `sources.py`. Each capture publishes the collections its
+bindings write to (see docs/estuary.md). Each webhook capture gets its own bearer token from
+`random.RandomPassword`; `webhook_tokens` exposes them as a secret output for the vendors.
+The pure `*_definitions` functions build the specs without Pulumi so the provider tests and
+the Pipeline share one source of truth.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_random
 
 from components.estuary.resources import (
     AutoDiscover,
@@ -24,150 +27,28 @@ from components.estuary.resources import (
     MaterializationBinding,
     MaterializationSpec,
 )
+from components.estuary.sources import (
+    HTTP_INGEST_IMAGE,
+    SNOWFLAKE_IMAGE,
+    SOURCES,
+    WEBHOOK_KEY,
+    Stream,
+    collection_spec,
+    snowflake_config,
+    webhook_path,
+)
 from components.settings.estuary import EstuarySettings
 
-SNOWFLAKE_IMAGE = "ghcr.io/estuary/materialize-snowflake"
-HTTP_INGEST_IMAGE = "ghcr.io/estuary/source-http-ingest"
-
-
-@dataclass(frozen=True)
-class Stream:
-    """One binding: the connector resource, the collection it feeds and that collection's key."""
-
-    name: str  # collection leaf and Snowflake table suffix
-    resource: Mapping[str, Any]
-    key: tuple[str, ...] = ("/id",)
-
-
-@dataclass(frozen=True)
-class SourceKind:
-    image: str
-    tag: str
-    streams: tuple[Stream, ...]
-    # (settings of the source, credentials) -> endpoint config (plaintext; encrypted by Estuary)
-    config: Callable[[Any, Mapping[str, Any]], dict[str, Any]]
-
-
-def _github_config(s: Any, c: Mapping[str, Any]) -> dict[str, Any]:
-    config = {
-        "credentials": {
-            "option_title": "PAT Credentials",
-            "personal_access_token": c["personal_access_token"],
-        },
-        "repository": " ".join(s.repositories),
-    }
-    if s.start_date:
-        config["start_date"] = s.start_date
-    return config
-
-
-def _token_config(field: str, title_key: str, title: str) -> Callable[..., dict[str, Any]]:
-    def build(s: Any, c: Mapping[str, Any]) -> dict[str, Any]:
-        config: dict[str, Any] = {"credentials": {title_key: title, field: c[field]}}
-        if getattr(s, "start_date", None):
-            config["start_date"] = s.start_date
-        return config
-
-    return build
-
-
-def _slack_config(s: Any, c: Mapping[str, Any]) -> dict[str, Any]:
-    config = _token_config("api_token", "option_title", "API Token Credentials")(s, c)
-    config["join_channels"] = s.join_channels
-    return config
-
-
-def _gong_config(s: Any, c: Mapping[str, Any]) -> dict[str, Any]:
-    config = {
-        "credentials": {
-            "access_key": c["access_key"],
-            "access_key_secret": c["access_key_secret"],
-        },
-        "region": s.region,
-    }
-    if s.start_date:
-        config["start_date"] = s.start_date
-    return config
-
-
-def _webhook_path(source: str, stream: str) -> str:
-    # 'events' keeps the plain /<source> path the vendors are already configured with.
-    return f"/{source}" if stream == "events" else f"/{source}/{stream}"
-
-
-def _webhook_config(source: str) -> Callable[..., dict[str, Any]]:
-    def build(s: Any, c: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            "paths": [_webhook_path(source, stream) for stream in s.streams],
-            "require_auth_token": c["auth_token"],
-            "allowedCorsOrigins": list(s.allowed_cors_origins),
-        }
-
-    return build
-
-
-def _streams(field: str, *names: str, extra: Mapping[str, Any] | None = None) -> tuple:
-    return tuple(Stream(n, {field: n, **(extra or {})}) for n in names)
-
-
-# Collection keys are the streams' primary keys as documented by the connectors; they are
-# [UNCONFIRMED] against a live discover (docs/estuary.md says how to check before prod).
-SOURCES: dict[str, SourceKind] = {
-    "github": SourceKind(
-        "ghcr.io/estuary/source-github",
-        "v1",
-        (
-            Stream("commits", {"stream": "commits", "syncMode": "incremental"}, ("/sha",)),
-            *_streams(
-                "stream",
-                "pull_requests",
-                "issues",
-                "discussions",
-                "releases",
-                "workflows",
-                extra={"syncMode": "incremental"},
-            ),
-        ),
-        _github_config,
-    ),
-    "hubspot": SourceKind(
-        "ghcr.io/estuary/source-hubspot-native",
-        "v1",
-        _streams("name", "companies", "contacts", "deals", "engagements", "tickets"),
-        _token_config("access_token", "credentials_title", "Private App Credentials"),
-    ),
-    "slack": SourceKind(
-        "ghcr.io/estuary/source-slack",
-        "v1",
-        (
-            *_streams("stream", "channels", "users", extra={"syncMode": "full_refresh"}),
-            Stream(
-                "channel_messages",
-                {"stream": "channel_messages", "syncMode": "incremental"},
-                ("/channel_id", "/ts"),
-            ),
-        ),
-        _slack_config,
-    ),
-    "intercom": SourceKind(
-        "ghcr.io/estuary/source-intercom-native",
-        "v1",
-        _streams("name", "contacts", "companies", "conversations"),
-        _token_config("access_token", "credentials_title", "Private App Credentials"),
-    ),
-    "gong": SourceKind(
-        "ghcr.io/estuary/source-gong", "v1", _streams("name", "calls", "users"), _gong_config
-    ),
-    **{
-        source: SourceKind(
-            HTTP_INGEST_IMAGE,
-            "v1",
-            (Stream("events", {"path": f"/{source}", "stream": "events"}, ("/_meta/webhookId",)),),
-            _webhook_config(source),
-        )
-        for source in ("usergems", "apollo", "zenrows", "apify")
-    },
-}
+__all__ = [
+    "SNOWFLAKE_IMAGE",
+    "Pipeline",
+    "PipelineArgs",
+    "capture_definitions",
+    "collection_spec",
+    "materialization_bindings",
+    "materialization_name",
+    "snowflake_config",
+]
 
 
 def source_streams(settings: EstuarySettings, source: str) -> tuple[Stream, ...]:
@@ -176,9 +57,13 @@ def source_streams(settings: EstuarySettings, source: str) -> tuple[Stream, ...]
     if kind.image != HTTP_INGEST_IMAGE:
         return kind.streams
     return tuple(
-        Stream(name, {"path": _webhook_path(source, name), "stream": name}, ("/_meta/webhookId",))
+        Stream(name, {"path": webhook_path(source, name), "stream": name}, WEBHOOK_KEY)
         for name in getattr(settings.sources, source).streams
     )
+
+
+def is_webhook(source: str) -> bool:
+    return SOURCES[source].image == HTTP_INGEST_IMAGE
 
 
 def collection_name(prefix: str, source: str, stream: str) -> str:
@@ -194,35 +79,13 @@ def materialization_name(prefix: str) -> str:
     return f"{prefix}snowflake/materialize-snowflake"
 
 
-def collection_spec(stream: Stream) -> dict[str, Any]:
-    """Declared schema: the key fields are required; everything else is inferred by Estuary."""
-    properties = {}
-    for pointer in stream.key:
-        parts = pointer.strip("/").split("/")
-        node = properties
-        for i, part in enumerate(parts):
-            if i == len(parts) - 1:
-                node[part] = {"type": ["string", "integer"]}
-            else:
-                child = node.setdefault(
-                    part, {"type": "object", "properties": {}, "required": [parts[i + 1]]}
-                )
-                node = child["properties"]
-    return {
-        "schema": {
-            "type": "object",
-            "properties": properties,
-            "required": sorted({p.strip("/").split("/")[0] for p in stream.key}),
-            "x-infer-schema": True,
-        },
-        "key": list(stream.key),
-    }
-
-
 def capture_definitions(
     settings: EstuarySettings, credentials: Mapping[str, Any]
 ) -> dict[str, tuple[str, CaptureSpec]]:
-    """source -> (capture name, spec) for every enabled source, with plaintext configs."""
+    """source -> (capture name, spec) for every enabled source, with plaintext configs.
+
+    `credentials` is keyed by source; a webhook's entry is `{"auth_token": <token>}`.
+    """
     return {
         source: (
             capture_name(settings.tenant_prefix, source),
@@ -246,11 +109,16 @@ def _capture_spec(settings: EstuarySettings, source: str, config: Any) -> Captur
         ],
         collections={collection_name(prefix, source, s.name): collection_spec(s) for s in streams},
         interval=source_settings.interval,
+        # Only where Estuary may add bindings: a capture with autoDiscover is re-discovered
+        # in the background, which rewrites its collections' schemas (docs/estuary.md).
         auto_discover=AutoDiscover(
-            add_new_bindings=settings.add_new_bindings,
+            add_new_bindings=True,
             evolve_incompatible_collections=settings.evolve_incompatible_collections,
-        ),
+        )
+        if settings.add_new_bindings
+        else None,
         data_plane=settings.data_plane,
+        not_captured=dict(kind.not_captured),
     )
 
 
@@ -264,28 +132,6 @@ def materialization_bindings(settings: EstuarySettings) -> list[MaterializationB
         for source in settings.sources.enabled()
         for s in source_streams(settings, source)
     ]
-
-
-def snowflake_config(
-    settings: EstuarySettings,
-    *,
-    host: str,
-    database: str,
-    schema: str,
-    warehouse: str,
-    role: str,
-    user: str,
-    private_key: str,
-) -> dict[str, Any]:
-    return {
-        "host": host,
-        "database": database,
-        "schema": schema,
-        "warehouse": warehouse,
-        "role": role,
-        "credentials": {"auth_type": "jwt", "user": user, "private_key": private_key},
-        "syncSchedule": {"syncFrequency": settings.sync_frequency},
-    }
 
 
 @dataclass(frozen=True)
@@ -306,6 +152,7 @@ class Pipeline(pulumi.ComponentResource):
 
     capture_names: pulumi.Output[list[str]]
     materialization_name: pulumi.Output[str]
+    webhook_tokens: pulumi.Output[dict[str, str]]  # secret: source -> bearer token
     prefix: str
 
     def __init__(
@@ -316,16 +163,30 @@ class Pipeline(pulumi.ComponentResource):
         self.prefix = settings.tenant_prefix
         credentials = pulumi.Output.secret(args.source_credentials)
         captures: list[Capture] = []
+        tokens: dict[str, pulumi.Output[str]] = {}
         for source in settings.sources.enabled():
-            config = credentials.apply(
+            source_credentials: pulumi.Output[Any] = credentials
+            if is_webhook(source):
+                # One token per webhook capture: the connector has one requireAuthToken per
+                # endpoint, shared by the capture's paths (feeds).
+                token = pulumi_random.RandomPassword(
+                    f"{name}-{source}-webhook-token",
+                    length=48,
+                    special=False,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                tokens[source] = token.result
+                source_credentials = pulumi.Output.all(credentials, token.result).apply(
+                    lambda v, source=source: {**(v[0] or {}), source: {"auth_token": v[1]}}
+                )
+            config = source_credentials.apply(
                 lambda creds, source=source: capture_definitions_one(settings, source, creds)
             )
-            spec = _capture_spec(settings, source, config)
             captures.append(
                 Capture(
                     f"{name}-{source}",
                     capture_name(self.prefix, source),
-                    spec,
+                    _capture_spec(settings, source, config),
                     opts=pulumi.ResourceOptions(parent=self),
                 )
             )
@@ -364,10 +225,12 @@ class Pipeline(pulumi.ComponentResource):
         )
         self.capture_names = pulumi.Output.all(*[c.catalogName for c in captures])
         self.materialization_name = materialization.catalogName
+        self.webhook_tokens = pulumi.Output.secret(pulumi.Output.all(**tokens) if tokens else {})
         self.register_outputs(
             {
                 "capture_names": self.capture_names,
                 "materialization_name": self.materialization_name,
+                "webhook_tokens": self.webhook_tokens,
             }
         )
 
@@ -382,5 +245,6 @@ def capture_definitions_one(
     except KeyError as missing:
         raise ValueError(
             f"sophia-infra:estuarySourceCredentials has no {missing} for source '{source}'; "
-            "set it with `pulumi config set --secret estuarySourceCredentials '<json>'`"
+            "set it with `pulumi config set --secret --path "
+            f"'estuarySourceCredentials.{source}.{str(missing).strip(chr(39))}' <value>`"
         ) from None

@@ -49,6 +49,8 @@ class CaptureSpec:
     shards_disabled: bool = False
     auto_discover: AutoDiscover | None = None
     data_plane: str = DEFAULT_DATA_PLANE  # used when the task is first created
+    # Streams asked for but not capturable, with the reason (shown, never sent to Estuary).
+    not_captured: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ def capture_props(catalog_name: str, spec: CaptureSpec) -> dict[str, Any]:
         "shardsDisabled": spec.shards_disabled,
         "autoDiscover": auto,
         "dataPlane": spec.data_plane,
+        **({"notCaptured": dict(spec.not_captured)} if spec.not_captured else {}),
     }
 
 

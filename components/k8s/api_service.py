@@ -8,7 +8,6 @@ workload: namespace, config, credentials, HPA, disruption budget, network policy
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from components.k8s.guards import (
     disruption_budget_spec,
     network_policy_spec,
 )
+from components.k8s.monitoring import PROMETHEUS_OPERATOR_API_VERSION, pod_monitor_spec
 from components.k8s.names import common_labels, dns_label, selector_labels
 from components.k8s.pod import (
     DEPLOYMENT_HASH_LABEL,
@@ -48,6 +48,13 @@ from components.k8s.routing import (
     plugin_role_rules,
     traffic_routing,
 )
+from components.k8s.runtime_config import (
+    RUNTIME_CONFIG_KEYS as RUNTIME_CONFIG_KEYS,  # re-exported: callers import it from here
+)
+from components.k8s.runtime_config import (
+    check_runtime_config,
+    refuse_secret,
+)
 from components.settings.kubernetes import (
     CanarySettings,
     KubernetesSettings,
@@ -55,20 +62,10 @@ from components.settings.kubernetes import (
     check_image_reference,
 )
 
-# The non-secret runtime settings the app reads from its environment (docs/kubernetes.md).
-RUNTIME_CONFIG_KEYS = (
-    "SNOWFLAKE_ACCOUNT",
-    "SNOWFLAKE_WAREHOUSE",
-    "SNOWFLAKE_DATABASE",
-    "CORTEX_SEARCH_SERVICE",
-    "CORTEX_AGENT",
-    "PORTKEY_CONFIG",
-    "ESTUARY_PREFIX",
-)
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-# Name segments that mean "credential" (PORTKEY_CONFIG is fine, PORTKEY_API_KEY is not).
-_SECRET_WORDS = frozenset({"KEY", "SECRET", "PASSWORD", "PASSPHRASE", "TOKEN", "CREDENTIALS"})
 SERVICE_PORT = 80
+# Label on every ConfigMap/Secret a pod template references: `jobs.rollout_gate --prune` deletes
+# the ones no ReplicaSet references any more (docs/kubernetes.md "Config of earlier revisions").
+RETAINED_CONFIG_LABEL = "sophia.ai/retained-config"
 
 
 @dataclass(frozen=True)
@@ -80,41 +77,6 @@ class ApiServiceArgs:
     runtime_config: Mapping[str, pulumi.Input[str]]  # non-secret runtime settings for the ConfigMap
     snowflake_private_key: pulumi.Input[str]  # secret Output
     portkey_api_key: pulumi.Input[str]  # secret Output
-
-
-def check_runtime_config(runtime_config: Mapping[str, Any]) -> None:
-    """The ConfigMap gets exactly the documented keys: nothing missing, nothing secret-looking."""
-    missing = [key for key in RUNTIME_CONFIG_KEYS if key not in runtime_config]
-    if missing:
-        raise ValueError(
-            f"runtime_config is missing {', '.join(missing)}; "
-            f"it needs {', '.join(RUNTIME_CONFIG_KEYS)}"
-        )
-    for key in runtime_config:
-        if not _ENV_NAME.match(key):
-            raise ValueError(
-                f"runtime_config key {key!r} must be an environment name like 'SNOWFLAKE_ACCOUNT'"
-            )
-        if _SECRET_WORDS.intersection(key.split("_")):
-            raise ValueError(
-                f"runtime_config key {key!r} looks like a credential; "
-                "credentials go to the Secret, never the ConfigMap"
-            )
-
-
-def _refuse_secret(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
-    """Pass a ConfigMap value through, failing the deployment if it is a Pulumi secret."""
-    output = pulumi.Output.from_input(value)
-
-    async def checked() -> pulumi.Output[str]:
-        if await output.is_secret():
-            raise ValueError(
-                f"runtime_config[{key!r}] is a secret; "
-                "secrets belong in the Secret, not the ConfigMap"
-            )
-        return output
-
-    return pulumi.Output.from_input(checked())
 
 
 class ApiService(pulumi.ComponentResource):
@@ -167,16 +129,22 @@ class ApiService(pulumi.ComponentResource):
 
         # Auto-named and immutable: a change creates a new object with a new name, so the pod
         # template changes and the new config reaches users through the same canary as an image.
+        # Replacing one must not delete the old one: the stable ReplicaSet (and any rollback to
+        # a kept revision) still starts pods from it. `retain_on_delete` leaves it in the
+        # cluster when Pulumi replaces it (Pulumi docs, "retainOnDelete": no provider Delete on
+        # delete or replace); the gate prunes it once no ReplicaSet references it, and deleting
+        # the namespace (`pulumi destroy`) removes what is left.
+        retained = {**self._labels, RETAINED_CONFIG_LABEL: "true"}
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
-            metadata={"namespace": self._namespace, "labels": self._labels},
+            metadata={"namespace": self._namespace, "labels": retained},
             immutable=True,
-            data={key: _refuse_secret(key, value) for key, value in args.runtime_config.items()},
-            opts=pulumi.ResourceOptions(parent=self),
+            data={key: refuse_secret(key, value) for key, value in args.runtime_config.items()},
+            opts=self._retained_config_options(),
         )
         secret = k8s.core.v1.Secret(
             f"{name}-credentials",
-            metadata={"namespace": self._namespace, "labels": self._labels},
+            metadata={"namespace": self._namespace, "labels": retained},
             immutable=True,
             type="Opaque",
             string_data={
@@ -185,7 +153,7 @@ class ApiService(pulumi.ComponentResource):
             },
             # The SDK also marks `data`/`stringData` outputs secret; wrapping the inputs keeps
             # them secret even if a caller hands over a plain string.
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._retained_config_options(),
         )
 
         template = pod_template(
@@ -217,6 +185,8 @@ class ApiService(pulumi.ComponentResource):
         self._autoscaler()
         self._disruption_budget()
         self._network_policy()
+        if settings.monitoring_namespace:
+            self._pod_monitor()
 
         self.namespace = self._namespace
         self.service_name = service.metadata.name
@@ -231,6 +201,9 @@ class ApiService(pulumi.ComponentResource):
         )
 
     # --- helpers (each declares one or two children) --------------------------------------------
+
+    def _retained_config_options(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, retain_on_delete=True)
 
     def _child(
         self, depends_on: list[pulumi.Resource] | None = None, **extra: Any
@@ -425,5 +398,17 @@ class ApiService(pulumi.ComponentResource):
             f"{self._name}-netpol",
             metadata=self._metadata(self._workload_name),
             spec=network_policy_spec(self._settings, self._selector),
+            opts=self._child(),
+        )
+
+    def _pod_monitor(self) -> None:
+        """The scrape that gives the canary analysis its `role`-labelled series."""
+        extra = self._settings.pod_monitor_labels
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-pod-monitor",
+            api_version=PROMETHEUS_OPERATOR_API_VERSION,
+            kind="PodMonitor",
+            metadata={**self._metadata(self._workload_name), "labels": {**self._labels, **extra}},
+            spec=pod_monitor_spec(self._selector),
             opts=self._child(),
         )

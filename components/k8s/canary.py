@@ -1,8 +1,10 @@
 """Argo Rollouts objects: the canary strategy, its analysis, and how long `pulumi up` may wait.
 
 The controller does the rolling back: a background analysis measures the canary pods' 5xx ratio
-and aborts the Rollout at the stack's threshold. Pulumi waits for `.status.phase` Healthy, so an
-aborted (Degraded) rollout fails `pulumi up` and the release is never promoted further.
+and aborts the Rollout at the stack's threshold. The engine's wait (`pulumi.com/waitFor`) can only
+hold `pulumi up` on the *first* create: on an update it sees the previous revision's Healthy
+status before the controller has reacted (docs/kubernetes.md "The gate"), so the release workflow
+runs `python -m jobs.rollout_gate` after `up`, which waits for the new revision.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ ROLLOUTS_API_VERSION = "argoproj.io/v1alpha1"
 GATEWAY_API_PLUGIN = "argoproj-labs/gatewayAPI"
 WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"
 WAIT_FOR_HEALTHY = "jsonpath={.status.phase}=Healthy"
+# Pod label the Rollout sets per version; the PodMonitor copies it onto the series.
+ROLE_LABEL = "role"
 CANARY_ROLE = "canary"
 STABLE_ROLE = "stable"
 # How long one step may take to get its pods Ready (also the Rollout's progress deadline).
@@ -27,10 +31,10 @@ REQUESTS_METRIC = "http_requests_total"
 def error_ratio_query(namespace: str, window_seconds: int) -> str:
     """PromQL for the canary pods' 5xx share; always one sample (0 when there is no traffic).
 
-    Pods carry `role=canary` only while they are the canary (`canaryMetadata`); the scrape config
-    must copy that pod label onto the series (see docs/kubernetes.md).
+    Pods carry `role=canary` only while they are the canary (`canaryMetadata`); the PodMonitor
+    (monitoring.py) copies that pod label onto the series.
     """
-    selector = f'namespace="{namespace}",role="{CANARY_ROLE}"'
+    selector = f'namespace="{namespace}",{ROLE_LABEL}="{CANARY_ROLE}"'
     window = f"{window_seconds}s"
     errors = f'sum(rate({REQUESTS_METRIC}{{{selector},status=~"5.."}}[{window}]))'
     total = f"sum(rate({REQUESTS_METRIC}{{{selector}}}[{window}]))"
@@ -101,8 +105,8 @@ def rollout_spec(
             "canary": {
                 "stableService": stable_service,
                 "canaryService": canary_service,
-                "canaryMetadata": {"labels": {"role": CANARY_ROLE}},
-                "stableMetadata": {"labels": {"role": STABLE_ROLE}},
+                "canaryMetadata": {"labels": {ROLE_LABEL: CANARY_ROLE}},
+                "stableMetadata": {"labels": {ROLE_LABEL: STABLE_ROLE}},
                 "trafficRouting": traffic_routing,
                 "maxSurge": "25%",
                 "maxUnavailable": 0,

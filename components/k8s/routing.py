@@ -97,7 +97,16 @@ def traffic_routing(router: RouterSettings, *, route_name: str, namespace: str) 
 
 
 def plugin_role_rules() -> list[dict[str, Any]]:
-    """Least privilege for the Gateway API plugin, in our namespace only (from the plugin docs)."""
+    """What the Gateway API plugin does in our namespace, so a controller this stack did not
+    install (whose ClusterRole we cannot see) can still shift weight.
+
+    - services get, httproutes get/list/update/patch: the plugin docs' RBAC;
+    - configmaps get/create/update: the plugin keeps its managed-route state in the ConfigMap
+      `argo-gatewayapi-configmap` of the rollout's namespace (`GetOrCreateConfigMap`, then
+      Update: internal/utils/common.go and pkg/plugin/httproute.go in
+      argoproj-labs/rollouts-plugin-trafficrouter-gatewayapi). The chart's ClusterRole grants
+      this only when this stack installs it (`providerRBAC.providers.gatewayAPI`).
+    """
     return [
         {"apiGroups": [""], "resources": ["services"], "verbs": ["get"]},
         {
@@ -105,6 +114,7 @@ def plugin_role_rules() -> list[dict[str, Any]]:
             "resources": ["httproutes"],
             "verbs": ["get", "list", "update", "patch"],
         },
+        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "update"]},
     ]
 
 

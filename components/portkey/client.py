@@ -1,8 +1,9 @@
-"""A small client for the Portkey admin (control-plane) API: configs and usage-limits policies.
+"""A small client for the Portkey admin (control-plane) API: configs, usage limits, API keys.
 
 Facts it relies on (see the Portkey brief): auth header `x-portkey-api-key`; bodies may be flat or
 wrapped as {success, data}; a config's `config` may come back as a JSON string; errors carry
-{errorCode, message}; an object deleted out of band may answer 403 AB03 instead of 404.
+{errorCode, message} (AB08 = not found, AB03 = permission denied); the usage-limits list pages
+with page_size / current_page (OpenAPI listUsageLimitsPolicies) and needs a workspace.
 
 The API key lives only on the requests session of one client instance; it never appears in an
 exception message (scrubbed) and the client is never pickled (providers build it per call).
@@ -22,6 +23,8 @@ from components.portkey.errors import DEFAULT_BASE_URL, PortkeyApiError
 
 __all__ = ["DEFAULT_BASE_URL", "PortkeyAdminClient", "PortkeyApiError"]
 RETRY_STATUS = (429, 500, 502, 503, 504)
+API_KEY_ENV = "PORTKEY_ADMIN_API_KEY"
+PAGE_SIZE = 100
 # POST is not idempotent: a 5xx may mean "created, then failed"; only 429 (rejected before any
 # work) is safe to resend. Lost POST responses are handled by the provider (look up by name).
 POST_RETRY_STATUS = (429,)
@@ -54,7 +57,8 @@ class PortkeyAdminClient:
     ) -> None:
         if not api_key:
             raise ValueError(
-                "Portkey admin API key missing: set PORTKEY_API_KEY or "
+                f"Portkey admin API key missing: set {API_KEY_ENV} (never the gateway key "
+                "PORTKEY_API_KEY) or "
                 "`pulumi config set --secret portkeyAdminApiKey <key>`"
             )
         self._api_key = api_key
@@ -158,9 +162,21 @@ class PortkeyAdminClient:
     # Usage-limits policies -------------------------------------------------------------------
 
     def list_usage_limits_policies(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
-        params = {"workspace_id": workspace_id} if workspace_id else None
-        payload = self.request("GET", "/policies/usage-limits", params=params)
-        return list(payload.get("data", []) if isinstance(payload, dict) else payload)
+        """Every page (OpenAPI: page_size, current_page; the response carries `total`)."""
+        items: list[dict[str, Any]] = []
+        page = 0  # GUESS: pages count from 0 (the spec's current_page has minimum 0)
+        while True:
+            params = {"page_size": str(PAGE_SIZE), "current_page": str(page)}
+            if workspace_id:
+                params["workspace_id"] = workspace_id
+            payload = self.request("GET", "/policies/usage-limits", params=params)
+            batch = list(payload.get("data", []) if isinstance(payload, dict) else payload)
+            items.extend(batch)
+            total = payload.get("total") if isinstance(payload, dict) else None
+            done = not batch or (isinstance(total, int) and len(items) >= total)
+            if done or (total is None and len(batch) < PAGE_SIZE):
+                return items
+            page += 1
 
     def get_usage_limits_policy(self, policy_id: str) -> dict[str, Any]:
         return dict(self.request("GET", f"/policies/usage-limits/{policy_id}"))
@@ -173,6 +189,16 @@ class PortkeyAdminClient:
 
     def delete_usage_limits_policy(self, policy_id: str) -> None:
         self.request("DELETE", f"/policies/usage-limits/{policy_id}")
+
+    # API keys (OpenAPI admin-openapi.yaml /api-keys/{id}: GET -> ApiKeyObject, PUT
+    # UpdateApiKeyObject -> {}). Only the key's metadata is read; the key value itself is never
+    # returned by GET (Terraform portkey_api_key: "Only returned on creation").
+
+    def get_api_key(self, key_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/api-keys/{key_id}"))
+
+    def update_api_key(self, key_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.request("PUT", f"/api-keys/{key_id}", body=body))
 
 
 def _error_fields(response: requests.Response) -> tuple[str, str]:

@@ -23,6 +23,14 @@ class PortkeyApiError(Exception):
         )
 
     @property
-    def is_gone(self) -> bool:
-        """404, or the 403 AB03 Portkey answers for objects deleted out of band."""
-        return self.status == 404 or (self.status == 403 and self.error_code == "AB03")
+    def is_not_found(self) -> bool:
+        """404 AB08 "Resource not found": the only answer that means the object is gone.
+
+        403 AB03 is "User not allowed to access the resource" and 404 AB02 is a request validation
+        error (Portkey-AI/docs-core api-reference/admin-api/error.mdx): neither says it is gone.
+        """
+        return self.status == 404 and self.error_code == "AB08"
+
+    @property
+    def is_permission_denied(self) -> bool:
+        return self.status == 403

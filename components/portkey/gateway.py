@@ -1,8 +1,11 @@
-"""`sophia:portkey:Gateway`: the stack's routing policy as a saved Portkey config (+ usage limit).
+"""`sophia:portkey:Gateway`: the stack's routing policy as a saved Portkey config (+ usage limit,
++ the binding of that config to the app's API key).
 
 The config JSON is built and checked (cost ceiling, JSON schema) while the program runs, so a bad
-policy fails `pulumi preview` before anything is registered. The API deployment sends
-`config_slug` as `x-portkey-config`.
+policy fails `pulumi preview` before anything is registered. With `apiKeyId` set, the config is the
+app key's default with overrides off, so the app cannot skip it; the API then must not send
+`x-portkey-config` (the gateway refuses any such header on a locked key), so `config_header` is
+empty. Without a binding, `config_header` is the slug.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.portkey.api_key_binding import ApiKeyConfigBinding
 from components.portkey.provider import GatewayConfig, UsageLimitsPolicy
 from components.portkey.routing import PriceTable, build_config, canonical_json
 from components.settings.portkey import PortkeySettings
@@ -33,6 +37,10 @@ class Gateway(pulumi.ComponentResource):
     """Portkey version_id of the config; changes on every update (release record)."""
     config_json: pulumi.Output[str]
     """The canonical config JSON that was saved."""
+    config_header: pulumi.Output[str]
+    """What the API sends as `x-portkey-config`: the slug, or "" when the key is bound to it."""
+    config_bound_to_api_key: pulumi.Output[bool]
+    """True when the config is the app key's default (overrides off unless allowConfigOverride)."""
 
     def __init__(
         self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None
@@ -62,16 +70,39 @@ class Gateway(pulumi.ComponentResource):
                 type="cost",
                 periodic_reset="monthly",
                 workspace_id=settings.workspace_id,
+                acknowledge_usage_reset=limit.acknowledge_usage_reset,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+        bound = settings.api_key_id is not None
+        binding = None
+        if bound:
+            binding = ApiKeyConfigBinding(
+                f"{name}-api-key-binding",
+                api_key_id=settings.api_key_id,
+                config_id=config.config_id,
+                config_slug=config.slug,
+                allow_config_override=settings.allow_config_override,
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
         self.config_slug = config.slug
         self.config_version = config.version_id
         self.config_json = pulumi.Output.from_input(config_json)
+        # A locked key answers any x-portkey-config header with an error (gateway updateHeaders),
+        # so a bound app sends none and the key's default applies.
+        self.config_header = pulumi.Output.from_input("") if bound else config.slug
+        self.config_bound_to_api_key = (
+            binding.api_key_id.apply(lambda _: True)
+            if binding is not None
+            else pulumi.Output.from_input(False)
+        )
         self.register_outputs(
             {
                 "config_slug": self.config_slug,
                 "config_version": self.config_version,
                 "config_json": self.config_json,
+                "config_header": self.config_header,
+                "config_bound_to_api_key": self.config_bound_to_api_key,
             }
         )

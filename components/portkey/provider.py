@@ -5,11 +5,15 @@ Mirrors the Terraform provider's `portkey_config` / `portkey_usage_limits_policy
   outputs: config_id, slug (also the Pulumi id), version_id, status.
 - create looks up by name first (POST is not idempotent) and adopts what it finds; a lost create
   response is recovered the same way, so a retry never leaves a duplicate.
-- read treats 404 and 403 AB03 as deleted (empty id) and accepts `config` as string or object.
+- read treats only 404 AB08 as deleted (empty id); a 403 (AB03, permission) fails the refresh
+  loudly instead of dropping a live object from state. `config` may be a string or an object.
 - diff compares configs canonically and ignores version_id/status; it makes no HTTP call.
 - update re-reads after PUT because PUT responses can be stale.
+- a workspace change replaces create-before-delete, so the slug the API sends never points at a
+  deleted config.
 
-Credentials: the API key comes from PORTKEY_API_KEY or the stack secret
+Credentials: the admin API key comes from PORTKEY_ADMIN_API_KEY (never PORTKEY_API_KEY, the gateway
+key the pods and the Portkey SDKs use) or the stack secret
 `sophia-infra:portkeyAdminApiKey` (handed to `configure` by the dynamic-provider host). It is never
 stored in a way that is pickled (see `__getstate__`) and never put into inputs or outputs.
 """
@@ -34,11 +38,12 @@ from pulumi.dynamic import (
 from components.portkey.errors import DEFAULT_BASE_URL, PortkeyApiError
 from components.portkey.routing import canonical_json
 
+API_KEY_ENV = "PORTKEY_ADMIN_API_KEY"  # same name as client.API_KEY_ENV (kept light to import)
+
 if TYPE_CHECKING:  # the client (and requests) load only when an operation runs
     from components.portkey.client import PortkeyAdminClient
 
 PROJECT = "sophia-infra"
-API_KEY_ENV = "PORTKEY_API_KEY"
 BASE_URL_ENV = "PORTKEY_BASE_URL"
 API_KEY_CONFIG = f"{PROJECT}:portkeyAdminApiKey"
 SETTINGS_CONFIG = f"{PROJECT}:portkey"
@@ -97,6 +102,19 @@ def _unknown(value: Any) -> bool:
     return isinstance(value, pulumi.output.Unknown)
 
 
+def _gone_or_raise(error: PortkeyApiError, what: str) -> bool:
+    """True only for a real not-found; a permission error fails loudly (never "deleted")."""
+    if error.is_not_found:
+        return True
+    if error.is_permission_denied:
+        raise RuntimeError(
+            f"Portkey admin API refused to read {what}: HTTP {error.status} {error.error_code} "
+            f"({error.message}). It may still exist: not removing it from state. Check that "
+            f"{API_KEY_ENV} is an admin key with access to this workspace."
+        ) from None
+    return False
+
+
 # ----------------------------------------------------------------------------------------------
 # GatewayConfig
 
@@ -134,9 +152,9 @@ class GatewayConfigProvider(_PortkeyProvider):
         )
         if config_changed:
             changes.append("config")
-        return DiffResult(
-            changes=bool(changes), replaces=replaces, delete_before_replace=bool(replaces)
-        )
+        # Create the new config before deleting the old one: the API pods keep sending the old
+        # slug until they roll, and create adopts by name only inside the new workspace.
+        return DiffResult(changes=bool(changes), replaces=replaces, delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self._client()
@@ -169,7 +187,8 @@ class GatewayConfigProvider(_PortkeyProvider):
         try:
             live = self._client().get_config(id_)
         except PortkeyApiError as error:
-            if error.is_gone:
+            gone = _gone_or_raise(error, f"config {id_}")
+            if gone:
                 return ReadResult("", {})
             raise
         live_config = live.get("config") or {}
@@ -195,7 +214,7 @@ class GatewayConfigProvider(_PortkeyProvider):
         try:
             self._client().delete_config(id_)
         except PortkeyApiError as error:
-            if not error.is_gone:
+            if not error.is_not_found:
                 raise
 
     @staticmethod
@@ -265,180 +284,16 @@ class GatewayConfig(Resource, module="portkey", name="GatewayConfig"):
         )
 
 
-# ----------------------------------------------------------------------------------------------
-# UsageLimitsPolicy
+# UsageLimitsPolicy lives in components/portkey/usage_limits.py; re-exported so providers pickled
+# by reference under this module's name before the split still unpickle.
+from components.portkey.usage_limits import (  # noqa: E402
+    UsageLimitsPolicy,
+    UsageLimitsPolicyProvider,
+)
 
-_POLICY_REPLACE_KEYS = ("conditions", "group_by", "type", "workspace_id")
-_POLICY_UPDATE_KEYS = ("name", "credit_limit", "alert_threshold", "periodic_reset")
-
-
-def _canonical_conditions(value: Any) -> str:
-    items = sorted(
-        (dict(item) for item in value or []), key=lambda c: json.dumps(c, sort_keys=True)
-    )
-    return json.dumps(items, sort_keys=True)
-
-
-def _same_number(left: Any, right: Any) -> bool:
-    if left is None or right is None:
-        return left is None and right is None
-    return float(left) == float(right)
-
-
-class UsageLimitsPolicyProvider(_PortkeyProvider):
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = []
-        for key in ("conditions", "group_by"):
-            if _canonical_conditions(olds.get(key)) != _canonical_conditions(news.get(key)):
-                replaces.append(key)
-        for key in ("type", "workspace_id"):
-            if (olds.get(key) or None) != (news.get(key) or None):
-                replaces.append(key)
-        changes = list(replaces)
-        for key in ("name", "periodic_reset"):
-            if olds.get(key) != news.get(key):
-                changes.append(key)
-        for key in ("credit_limit", "alert_threshold"):
-            if not _same_number(olds.get(key), news.get(key)):
-                changes.append(key)
-        return DiffResult(
-            changes=bool(changes), replaces=replaces, delete_before_replace=bool(replaces)
-        )
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        client = self._client()
-        existing = self._find_by_name(client, props)
-        if existing is None:
-            body = {key: props[key] for key in (*_POLICY_REPLACE_KEYS, *_POLICY_UPDATE_KEYS)}
-            body = {key: value for key, value in body.items() if value is not None}
-            try:
-                policy_id = client.create_usage_limits_policy(body)["id"]
-            except (ConnectionError, PortkeyApiError) as error:
-                if isinstance(error, PortkeyApiError) and error.status < 500:
-                    raise
-                existing = self._find_by_name(client, props)
-                if existing is None:
-                    raise
-                policy_id = existing["id"]
-        else:
-            policy_id = existing["id"]
-            self._check_adoptable(existing, props)
-        live = client.get_usage_limits_policy(policy_id)
-        if existing is not None and any(
-            not self._same(key, live.get(key), props.get(key)) for key in _POLICY_UPDATE_KEYS
-        ):
-            client.update_usage_limits_policy(policy_id, self._update_body(props))
-            live = client.get_usage_limits_policy(policy_id)
-        return CreateResult(policy_id, self._outs(props, live))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        try:
-            live = self._client().get_usage_limits_policy(id_)
-        except PortkeyApiError as error:
-            if error.is_gone:
-                return ReadResult("", {})
-            raise
-        inputs = {key: props.get(key) for key in (*_POLICY_REPLACE_KEYS, *_POLICY_UPDATE_KEYS)}
-        for key in ("conditions", "group_by"):
-            if live.get(key) is not None and _canonical_conditions(
-                live[key]
-            ) != _canonical_conditions(props.get(key)):
-                inputs[key] = live[key]
-        for key in ("type", "name", "periodic_reset", "credit_limit", "alert_threshold"):
-            if key in live and not self._same(key, live[key], props.get(key)):
-                inputs[key] = live[key]
-        return ReadResult(id_, self._outs(inputs, live), inputs)
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        client = self._client()
-        client.update_usage_limits_policy(id_, self._update_body(news))
-        live = client.get_usage_limits_policy(id_)
-        return UpdateResult(self._outs(news, live))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        try:
-            self._client().delete_usage_limits_policy(id_)
-        except PortkeyApiError as error:
-            if not error.is_gone:
-                raise
-
-    @staticmethod
-    def _same(key: str, left: Any, right: Any) -> bool:
-        if key in ("credit_limit", "alert_threshold"):
-            return _same_number(left, right)
-        return left == right
-
-    @staticmethod
-    def _update_body(props: dict[str, Any]) -> dict[str, Any]:
-        return {key: props[key] for key in _POLICY_UPDATE_KEYS if props.get(key) is not None}
-
-    @staticmethod
-    def _find_by_name(client: PortkeyAdminClient, props: dict[str, Any]) -> dict[str, Any] | None:
-        matches = [
-            item
-            for item in client.list_usage_limits_policies(props.get("workspace_id"))
-            if item.get("name") == props["name"]
-            and str(item.get("status", "active")) not in _INACTIVE
-        ]
-        if len(matches) > 1:
-            ids = sorted(str(item.get("id")) for item in matches)
-            raise RuntimeError(
-                f"Portkey has {len(matches)} usage-limits policies named '{props['name']}' "
-                f"({', '.join(ids)}); remove the extras before this stack can own the name"
-            )
-        return matches[0] if matches else None
-
-    @staticmethod
-    def _check_adoptable(existing: dict[str, Any], props: dict[str, Any]) -> None:
-        for key in ("conditions", "group_by"):
-            if key in existing and _canonical_conditions(existing[key]) != _canonical_conditions(
-                props[key]
-            ):
-                raise RuntimeError(
-                    f"a usage-limits policy named '{props['name']}' already exists with other "
-                    f"{key}; {key} cannot be updated in place: rename the policy or delete it"
-                )
-
-    @staticmethod
-    def _outs(inputs: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
-        outs = {key: inputs.get(key) for key in (*_POLICY_REPLACE_KEYS, *_POLICY_UPDATE_KEYS)}
-        outs["status"] = live.get("status")
-        return outs
-
-
-class UsageLimitsPolicy(Resource, module="portkey", name="UsageLimitsPolicy"):
-    """A Portkey usage-limits policy: a cumulative cost cap with an alert threshold."""
-
-    status: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        name: pulumi.Input[str],
-        conditions: pulumi.Input[list[dict[str, str]]],
-        group_by: pulumi.Input[list[dict[str, str]]],
-        credit_limit: pulumi.Input[float],
-        alert_threshold: pulumi.Input[float] | None = None,
-        type: pulumi.Input[str] = "cost",
-        periodic_reset: pulumi.Input[str] | None = "monthly",
-        workspace_id: pulumi.Input[str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        provider: UsageLimitsPolicyProvider | None = None,
-    ) -> None:
-        super().__init__(
-            provider or UsageLimitsPolicyProvider(),
-            resource_name,
-            {
-                "name": name,
-                "conditions": conditions,
-                "group_by": group_by,
-                "type": type,
-                "credit_limit": credit_limit,
-                "alert_threshold": alert_threshold,
-                "periodic_reset": periodic_reset,
-                "workspace_id": workspace_id,
-                "status": None,
-            },
-            opts,
-        )
+__all__ = [
+    "GatewayConfig",
+    "GatewayConfigProvider",
+    "UsageLimitsPolicy",
+    "UsageLimitsPolicyProvider",
+]

@@ -7,9 +7,20 @@ Shape built (brief §5): a `conditional` strategy sends requests whose metadata 
 tag to the budget target and everything else to a `fallback` chain primary -> fallbacks. Retry and
 request timeout sit at the top level so every target inherits them.
 
-Portkey has no per-request dollar cap, so each target's `max_tokens` is derived from the ceiling:
+Portkey has no per-request dollar cap, so each target's output cap is derived from the ceiling:
     worst case = assumed_prompt_tokens * input price + max_tokens * output price <= ceiling
 and a policy whose worst case cannot fit (or whose explicit max_tokens breaks it) is refused.
+
+The cap goes into `override_params` under the parameter the model takes (model_lifecycle.yaml
+`output_param`), so the gateway replaces whatever the client sent:
+- `max_tokens` models (Anthropic, Mistral): the gateway maps BOTH `max_tokens` and
+  `max_completion_tokens` onto the provider's `max_tokens`, and the later key wins
+  (Portkey-AI/gateway src/providers/anthropic/chatComplete.ts,
+  src/services/transformToProviderRequest.ts), so both are overridden with the cap: a
+  client-sent `max_completion_tokens` cannot lift it.
+- `max_completion_tokens` models (OpenAI GPT-5): only that key is overridden. A client-sent
+  `max_tokens` reaches OpenAI, which refuses it with 400 for these models: the request fails
+  closed, it is never served uncapped.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ import jsonschema
 import yaml
 
 from components.settings.portkey import PortkeySettings, PortkeyTarget
+from components.settings.portkey_models import OUTPUT_PARAMS, load_lifecycle
 
 _HERE = Path(__file__).parent
 PRICES_PATH = _HERE / "prices.yaml"
@@ -172,10 +184,20 @@ def worst_case_per_target(
     return costs
 
 
+def output_caps(model: str, max_tokens: int) -> dict[str, int]:
+    """The override_params entries that cap `model`'s output at `max_tokens` (see module doc)."""
+    entry = load_lifecycle().models.get(model)
+    if entry is None:
+        raise RoutingPolicyError(f"model '{model}' is not in model_lifecycle.yaml")
+    if entry.output_param == "max_completion_tokens":
+        return {"max_completion_tokens": max_tokens}
+    return dict.fromkeys(OUTPUT_PARAMS, max_tokens)
+
+
 def _leaf(target: PortkeyTarget, max_tokens: int) -> dict[str, Any]:
     leaf: dict[str, Any] = {
         "provider": target.provider,
-        "override_params": {"model": target.model, "max_tokens": max_tokens},
+        "override_params": {"model": target.model, **output_caps(target.model, max_tokens)},
     }
     if target.weight != 1:
         leaf["weight"] = target.weight

@@ -20,7 +20,7 @@ from pulumi.runtime.config import get_config
 from pydantic import Field, ValidationError, model_validator
 
 from components.settings._base import CamelModel, KeyedValueError
-from components.settings.cortex import CortexSettings
+from components.settings.cortex import CortexSettings, check_refresh_fits_monitor
 from components.settings.estuary import EstuarySettings
 from components.settings.kubernetes import (
     KubernetesSettings,
@@ -28,8 +28,8 @@ from components.settings.kubernetes import (
     check_canary_for_environment,
     check_image_reference,
 )
-from components.settings.portkey import PortkeySettings
-from components.settings.snowflake import SnowflakeSettings
+from components.settings.portkey import PortkeySettings, check_api_key_binding_for_environment
+from components.settings.snowflake import SnowflakeSettings, check_snowflake_for_environment
 from components.snowflake.agents import AgentCatalog, AgentCatalogError, load_agent_catalog
 
 PROJECT = "sophia-infra"
@@ -77,6 +77,12 @@ class StackSettings(CamelModel):
         return self
 
     @model_validator(mode="after")
+    def _snowflake_rules(self) -> StackSettings:
+        check_snowflake_for_environment(self.snowflake, self.environment)
+        check_refresh_fits_monitor(self.cortex, self.snowflake)
+        return self
+
+    @model_validator(mode="after")
     def _release_rules(self) -> StackSettings:
         try:
             check_image_reference(
@@ -92,6 +98,14 @@ class StackSettings(CamelModel):
             raise KeyedValueError(
                 ("kubernetes", "canary", "strategy"), self.kubernetes.canary.strategy, str(error)
             ) from error
+        return self
+
+    @model_validator(mode="after")
+    def _portkey_rules(self) -> StackSettings:
+        try:
+            check_api_key_binding_for_environment(self.portkey, self.environment)
+        except ValueError as error:
+            raise KeyedValueError(("portkey", "apiKeyId"), None, str(error)) from error
         return self
 
     @model_validator(mode="after")
@@ -237,7 +251,7 @@ def _raw(key: str) -> str | None:
 
 def _missing_source_credentials(estuary: EstuarySettings) -> list[str]:
     """Every enabled source needs credentials; only key names are inspected, never values."""
-    enabled = estuary.sources.enabled()
+    enabled = estuary.sources.needing_credentials()
     raw = _raw("estuarySourceCredentials")
     if raw is None or not enabled:
         return []

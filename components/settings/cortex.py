@@ -11,7 +11,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from components.settings._base import CamelModel, SnowflakeIdentifier
+from components.settings._base import CamelModel, KeyedValueError, SnowflakeIdentifier
+from components.settings.snowflake import WAREHOUSE_CREDITS_PER_HOUR, SnowflakeSettings
 from components.snowflake.tables import TABLES
 
 _LAG = re.compile(r"^(\d+) (second|minute|hour|day)s?$")
@@ -20,6 +21,14 @@ MIN_TARGET_LAG_SECONDS = 60
 # Only text columns can be searched (Snowflake: the ON column must be a text value).
 _TEXT_TYPES = ("VARCHAR", "TEXT", "STRING")
 _TABLES_BY_KEY = {f"{t.schema}.{t.name}": t for t in TABLES}
+# The refresh arithmetic (docs/snowflake.md "Search refresh against the monitor"), the same worst
+# case as the cost view's price book (jobs/prices): the source changes every target-lag interval,
+# each refresh resumes the warehouse and is billed at least 60 s (Snowflake bills a resumed
+# warehouse for a 60 s minimum; the refresh itself is assumed to finish within it: GUESS), then
+# the warehouse idles for its AUTO_SUSPEND before it stops.
+REFRESH_BILLED_SECONDS = 60
+HOURS_PER_MONTH = 730
+BUILT_IN_SEARCH_WAREHOUSE = "CORTEX_COMPUTE_WH"
 
 
 def lag_seconds(lag: str) -> int:
@@ -102,3 +111,54 @@ class CortexSettings(CamelModel):
                 f"search service names must be unique (SOPHIA_SEARCH is built in): {duplicates}"
             )
         return value
+
+
+def refresh_credits_per_month(lag: str, size: str, auto_suspend_seconds: int) -> float:
+    """Worst-case credits a search refresh spends on one cluster of its warehouse per month."""
+    awake = REFRESH_BILLED_SECONDS + auto_suspend_seconds
+    busy = min(1.0, awake / lag_seconds(lag))
+    return busy * HOURS_PER_MONTH * WAREHOUSE_CREDITS_PER_HOUR[size]
+
+
+def check_refresh_fits_monitor(cortex: CortexSettings, snowflake: SnowflakeSettings) -> None:
+    """Refuse a target lag whose refreshes alone would trip the warehouse's monitor mid-month.
+
+    When the monitor suspends the warehouse, the search index stops refreshing and every tool
+    that runs there fails until the quota resets on the 1st; a stack must not declare that.
+    """
+    services: list[tuple[tuple[str | int, ...], str, str]] = [
+        (("cortex", "searchTargetLag"), cortex.search_target_lag, BUILT_IN_SEARCH_WAREHOUSE)
+    ]
+    for index, service in enumerate(cortex.additional_search_services):
+        path: tuple[str | int, ...] = ("cortex", "additionalSearchServices", index, "targetLag")
+        services.append((path, service.target_lag or cortex.search_target_lag, service.warehouse))
+    spend: dict[str, float] = {}
+    for _, lag, warehouse_name in services:
+        warehouse = snowflake.warehouses.get(warehouse_name)
+        if warehouse is None:
+            continue  # an undeclared warehouse is reported by the reference check
+        spend[warehouse_name] = spend.get(warehouse_name, 0.0) + refresh_credits_per_month(
+            lag, warehouse.size, warehouse.auto_suspend_seconds
+        )
+    for path, lag, warehouse_name in services:
+        warehouse = snowflake.warehouses.get(warehouse_name)
+        if warehouse is None or warehouse_name not in spend:
+            continue
+        limit = warehouse.credit_quota * warehouse.suspend_at_percent / 100
+        if spend[warehouse_name] > limit:
+            awake = REFRESH_BILLED_SECONDS + warehouse.auto_suspend_seconds
+            per_hour = WAREHOUSE_CREDITS_PER_HOUR[warehouse.size]
+            shortest = awake * HOURS_PER_MONTH * per_hour / limit if limit else float("inf")
+            raise KeyedValueError(
+                path,
+                lag,
+                f"refreshes on {warehouse_name} ({warehouse.size}, {per_hour} cr/h, auto-suspend "
+                f"{warehouse.auto_suspend_seconds} s) can spend {spend[warehouse_name]:.0f} "
+                f"credits a month, more than its monitor lets through before suspending "
+                f"({warehouse.credit_quota} x {warehouse.suspend_at_percent}% = {limit:.0f}): the "
+                "warehouse would be suspended mid-month and the index would go stale; allowed: a "
+                f"lag of at least {shortest:.0f} seconds, or a creditQuota of at least "
+                f"{spend[warehouse_name] * 100 / warehouse.suspend_at_percent:.0f} on "
+                f"snowflake.warehouses.{warehouse_name}, or a smaller warehouse",
+            )
+        spend.pop(warehouse_name)  # report each warehouse once

@@ -12,9 +12,13 @@ Example (Pulumi.dev.yaml):
       addNewBindings: true
       syncFrequency: 30m
       sources:
-        github: {enabled: true, interval: 5m, repositories: [sophia-ai/api], startDate: "2025-01-01T00:00:00Z"}
+        github: {enabled: true, interval: 5m, repositories: [sophia-ai/api], startDate: "2025-01-01"}
         hubspot: {enabled: true, interval: 15m}
         usergems: {enabled: true}
+
+Field names and allowed values follow the connectors' published specs (docs/estuary.md, and
+tests/fakes/estuary_connectors.py for the sources). Start dates are RFC 3339 date-times in
+every connector that takes one; a bare date here means midnight UTC.
 """  # noqa: E501
 
 from __future__ import annotations
@@ -33,6 +37,13 @@ DEFAULT_ENCRYPTION_URL = "https://config-encryption.estuary.dev"
 DEFAULT_DATA_PLANE = "ops/dp/public/gcp-us-central1-c1"
 
 SyncFrequency = Literal["0s", "30s", "5m", "15m", "30m", "1h", "2h", "4h"]
+# materialize-snowflake `timestamp_type` (required by the connector).
+TimestampType = Literal[
+    "TIMESTAMP_LTZ",
+    "TIMESTAMP_NTZ (discard TZ)",
+    "TIMESTAMP_NTZ (normalize to UTC)",
+    "TIMESTAMP_TZ",
+]
 
 _TOKEN = r"[\w.\-]+"
 _PREFIX = re.compile(rf"^(?:{_TOKEN}/)+$")
@@ -52,11 +63,23 @@ def _interval(value: str) -> str:
 
 
 def _date(value: str | None) -> str | None:
-    if value is not None and not _DATE.match(value):
+    """A UTC date-time as the connectors require it (`format: date-time`, and for GitHub and
+    Slack the pattern YYYY-MM-DDTHH:MM:SSZ); a bare date is midnight UTC."""
+    if value is None:
+        return None
+    if not _DATE.match(value):
         raise ValueError(
             f"{value!r} is not a date; allowed: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)"
         )
-    return value
+    return value if "T" in value else f"{value}T00:00:00Z"
+
+
+def _require_start(settings: SourceSettings, source: str) -> None:
+    if settings.enabled and getattr(settings, "start_date", None) is None:
+        raise ValueError(
+            f"{source} is enabled but has no startDate; the connector requires one; allowed: "
+            "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)"
+        )
 
 
 class SourceSettings(CamelModel):
@@ -87,7 +110,7 @@ class GithubSettings(SourceSettings):
     repositories: tuple[str, ...] = Field(
         (), description="'owner/repo' or 'owner/*'; required when enabled."
     )
-    start_date: str | None = Field(None, description="Backfill start (UTC).")
+    start_date: str | None = Field(None, description="Backfill start (UTC); required.")
 
     @field_validator("repositories")
     @classmethod
@@ -108,6 +131,7 @@ class GithubSettings(SourceSettings):
             raise ValueError(
                 "github is enabled but lists no repositories; allowed: ['owner/repo', ...]"
             )
+        _require_start(self, "github")
         return self
 
 
@@ -120,12 +144,44 @@ class DatedSourceSettings(SourceSettings):
         return _date(value)
 
 
+class HubspotSettings(SourceSettings):
+    """source-hubspot-native: OAuth only (its published spec offers no other credential)."""
+
+    capture_property_history: bool = Field(
+        False, description="Include the history of property changes (capturePropertyHistory)."
+    )
+
+
 class GongSettings(DatedSourceSettings):
-    region: str = Field("api", description="Gong API region subdomain (e.g. 'api', 'us-1234').")
+    region: str | None = Field(
+        None,
+        description="Gong API region: the sub-domain in https://<region>.api.gong.io, as shown "
+        "in Gong's API settings (e.g. 'us-55616'); unset = the connector's default.",
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _check_region(cls, value: str | None) -> str | None:
+        # The connector builds https://{region}.api.gong.io: 'api' or a host name here would
+        # build api.api.gong.io or a.b.api.gong.io.
+        if value is not None and (not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value) or value == "api"):
+            raise ValueError(
+                f"{value!r} is not a Gong region; allowed: the sub-domain before .api.gong.io "
+                "in your Gong API base URL, e.g. 'us-55616' (not 'api', not a host name)"
+            )
+        return value
 
 
 class SlackSettings(DatedSourceSettings):
     join_channels: bool = Field(True, description="Let the bot join public channels.")
+    lookback_window: int = Field(
+        7, ge=1, le=365, description="Days to look back for new messages in threads."
+    )
+
+    @model_validator(mode="after")
+    def _start_when_enabled(self) -> SlackSettings:
+        _require_start(self, "slack")
+        return self
 
 
 class WebhookSettings(SourceSettings):
@@ -154,7 +210,7 @@ class WebhookSettings(SourceSettings):
 
 class EstuarySources(CamelModel):
     github: GithubSettings = GithubSettings()
-    hubspot: DatedSourceSettings = DatedSourceSettings()
+    hubspot: HubspotSettings = HubspotSettings()
     slack: SlackSettings = SlackSettings()
     intercom: DatedSourceSettings = DatedSourceSettings()
     gong: GongSettings = GongSettings()
@@ -166,6 +222,13 @@ class EstuarySources(CamelModel):
     def enabled(self) -> tuple[str, ...]:
         """Names of the enabled sources, in declaration order."""
         return tuple(name for name in type(self).model_fields if getattr(self, name).enabled)
+
+    def needing_credentials(self) -> tuple[str, ...]:
+        """Enabled sources whose credentials come from stack config (a webhook's token is
+        generated by the stack itself)."""
+        return tuple(
+            name for name in self.enabled() if not isinstance(getattr(self, name), WebhookSettings)
+        )
 
 
 class EstuarySettings(CamelModel):
@@ -184,6 +247,11 @@ class EstuarySettings(CamelModel):
         "30m", description="Snowflake materialization syncSchedule.syncFrequency."
     )
     materialization_tag: str = Field("v4", description="materialize-snowflake image tag.")
+    timestamp_type: TimestampType = Field(
+        "TIMESTAMP_LTZ",
+        description="materialize-snowflake timestamp_type (required by the connector); must "
+        "match TIMESTAMP_TYPE_MAPPING if the loader user sets one.",
+    )
     sources: EstuarySources = EstuarySources()
     api_url: str = Field(DEFAULT_API_URL, description="PostgREST base URL.")
     agent_url: str = Field(DEFAULT_AGENT_URL, description="Agent API base URL.")

@@ -318,19 +318,32 @@ class RouterSettings(CamelModel):
         return self
 
 
+# Versions that exist (docs/kubernetes.md "Versions" says where each was checked): chart
+# argo-rollouts-2.41.0 ships Argo Rollouts v1.9.0; the plugin image is published per tag.
+DEFAULT_CHART_VERSION = "2.41.0"
+DEFAULT_GATEWAY_API_PLUGIN_VERSION = "v0.8.0"
+
+
 class ArgoRolloutsSettings(CamelModel):
     install: bool = Field(
-        description="true: this stack installs the controller (Helm); false: it must be present."
+        description="true: this stack installs the controller (Helm); false: it must be present. "
+        "At most one stack per `cluster` may say true (checked across stacks by jobs.check)."
     )
-    chart_version: Annotated[str, Field(pattern=_CHART_VERSION.pattern)] = "2.41.1"
+    chart_version: Annotated[str, Field(pattern=_CHART_VERSION.pattern)] = DEFAULT_CHART_VERSION
     namespace: DnsLabel = "argo-rollouts"
     service_account: DnsLabel = "argo-rollouts"
-    gateway_api_plugin_version: Annotated[str, Field(pattern=_PLUGIN_VERSION.pattern)] = "v0.5.0"
+    gateway_api_plugin_version: Annotated[str, Field(pattern=_PLUGIN_VERSION.pattern)] = (
+        DEFAULT_GATEWAY_API_PLUGIN_VERSION
+    )
 
 
 class KubernetesSettings(CamelModel):
     """`sophia-infra:kubernetes`."""
 
+    cluster: DnsLabel = Field(
+        description="Identity of the cluster this stack deploys to; stacks sharing a cluster "
+        "must say the same name (one Argo Rollouts controller per cluster)."
+    )
     namespace: DnsLabel
     image_repository: str = Field(description="The only repository release.apiImage may use.")
     replicas: int = Field(ge=1, description="Replicas at creation; the HPA owns the count after.")
@@ -343,6 +356,11 @@ class KubernetesSettings(CamelModel):
     prometheus_address: str = Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
     monitoring_namespace: DnsLabel | None = Field(
         default=None, description="Namespace allowed to scrape the metrics port."
+    )
+    pod_monitor_labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Labels the Prometheus `podMonitorSelector` selects (e.g. the release label "
+        "of kube-prometheus-stack); put on the PodMonitor that feeds the canary analysis.",
     )
     target_cluster_version: str = Field(description="Kubernetes minor, e.g. '1.34'.")
     topology_spread: bool = Field(description="Spread pods evenly across zones.")
@@ -370,6 +388,12 @@ class KubernetesSettings(CamelModel):
             raise ValueError(
                 f"terminationGraceSeconds ({self.termination_grace_seconds}) must be at least "
                 f"preStopSleepSeconds ({self.pre_stop_sleep_seconds}) + 20 to drain WebSockets"
+            )
+        if self.canary.strategy == "canary" and self.monitoring_namespace is None:
+            raise ValueError(
+                "canary.strategy canary needs monitoringNamespace: the analysis reads the "
+                "canary's request metrics, which the PodMonitor and the NetworkPolicy's metrics "
+                "rule provide for that namespace's Prometheus"
             )
         if not _IMAGE.match(self.image_repository) or ":" in self.image_repository.split("/")[-1]:
             raise ValueError(

@@ -15,10 +15,16 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from components.settings._base import FrozenModel
+from components.settings.portkey_models import load_lifecycle
 
 DEFAULT_ADMIN_BASE_URL = "https://api.portkey.ai/v1"
-# Portkey's documented retry defaults minus 529 (the OSS gateway does not know it).
-DEFAULT_RETRY_STATUS_CODES = (429, 500, 502, 503, 504)
+# Portkey's documented retry defaults (docs automatic-retries). An explicit list is matched
+# literally by both gateways (Portkey-AI/gateway handlerUtils tryTargetsRecursively), 529 too.
+DEFAULT_RETRY_STATUS_CODES = (429, 500, 502, 503, 504, 529)
+# Fallback also on: 404 (a retired or unknown model: Anthropic not_found_error, OpenAI
+# model_not_found), 408 (the gateway's own answer when request_timeout fires) and 529 (Anthropic
+# overloaded_error). 400/401/403/412 stay final: another provider would refuse the same request.
+DEFAULT_FALLBACK_STATUS_CODES = (404, 408, 429, 500, 502, 503, 504, 529)
 MAX_RETRY_ATTEMPTS = 5  # Portkey rejects more than 5 attempts.
 CACHE_MAX_AGE_RANGE = (60, 7_776_000)  # seconds: 1 minute .. 90 days (Portkey's bounds)
 REQUEST_TIMEOUT_RANGE_MS = (1_000, 600_000)
@@ -26,7 +32,15 @@ USAGE_LIMIT_MIN_USD = Decimal(1)  # Portkey's minimum cost limit
 
 _TARGET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _PROVIDER_SLUG = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
-_POLICY_KEY = re.compile(r"^(api_key|workspace_id|organisation_id|metadata\.[A-Za-z0-9_.-]+)$")
+# Keys both the OpenAPI spec and the budget-policies docs accept (organisation_id is OAS-only).
+_POLICY_KEY = re.compile(r"^(api_key|workspace_id|metadata\.[A-Za-z0-9_.-]+)$")
+_POLICY_KEYS_ALLOWED = "api_key, workspace_id or metadata.<key>"
+# Portkey API key ids are UUIDs (OpenAPI admin-openapi.yaml /api-keys/{id}: `format: uuid`).
+_API_KEY_ID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+# Stacks whose app key must be bound to the config (so the app cannot skip it).
+ENVIRONMENTS_REQUIRING_KEY_BINDING = ("prod",)
 
 
 class _PortkeyModel(FrozenModel):
@@ -49,7 +63,10 @@ class PortkeyTarget(_PortkeyModel):
 
     name: str = Field(description="Handle used by fallback.order and budget.target.")
     provider: str = Field(description="Portkey provider slug, e.g. '@openai-prod'.")
-    model: str = Field(description="Model id as the provider knows it; must be in prices.yaml.")
+    model: str = Field(
+        description="Dated model id as the provider knows it; must be served per "
+        "model_lifecycle.yaml and priced in prices.yaml."
+    )
     weight: float = Field(default=1.0, description="Portkey target weight (loadbalance only).")
     max_tokens: int | None = Field(
         default=None,
@@ -84,6 +101,9 @@ class PortkeyTarget(_PortkeyModel):
                 "must be a bare model id such as 'gpt-4-turbo' (no '@provider/' prefix, "
                 "no spaces); the provider goes in 'provider'"
             )
+        problem = load_lifecycle().problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("weight")
@@ -106,7 +126,7 @@ class FallbackSettings(_PortkeyModel):
 
     order: tuple[str, ...] = Field(description="Target names, primary first.")
     on_status_codes: tuple[int, ...] = Field(
-        default=DEFAULT_RETRY_STATUS_CODES, description="Upstream codes that move to the next."
+        default=DEFAULT_FALLBACK_STATUS_CODES, description="Upstream codes that move to the next."
     )
 
     @field_validator("order")
@@ -186,7 +206,7 @@ class UsageCondition(_PortkeyModel):
     @classmethod
     def _key(cls, value: str) -> str:
         if not _POLICY_KEY.match(value):
-            raise ValueError("allowed: api_key, workspace_id, organisation_id or metadata.<key>")
+            raise ValueError(f"allowed: {_POLICY_KEYS_ALLOWED}")
         return value
 
 
@@ -198,6 +218,11 @@ class UsageLimitSettings(_PortkeyModel):
     alert_threshold_usd: Decimal | None = Field(default=None, description="< the credit limit.")
     conditions: tuple[UsageCondition, ...]
     group_by: tuple[str, ...]
+    acknowledge_usage_reset: bool = Field(
+        default=False,
+        description="Set true for the one `pulumi up` that replaces the policy (groupBy or "
+        "workspaceId change): the new policy starts the month's usage at zero.",
+    )
 
     @field_validator("monthly_credit_limit_usd")
     @classmethod
@@ -220,10 +245,7 @@ class UsageLimitSettings(_PortkeyModel):
             raise ValueError("needs at least one key to group usage by")
         for key in value:
             if not _POLICY_KEY.match(key):
-                raise ValueError(
-                    f"'{key}' is not allowed; allowed: api_key, workspace_id, organisation_id "
-                    "or metadata.<key>"
-                )
+                raise ValueError(f"'{key}' is not allowed; allowed: {_POLICY_KEYS_ALLOWED}")
         return value
 
     @model_validator(mode="after")
@@ -241,7 +263,11 @@ class PortkeySettings(_PortkeyModel):
     """The routing policy of one stack (`sophia-infra:portkey`)."""
 
     config_name: str = Field(description="Name of the saved Portkey config (unique per workspace).")
-    workspace_id: str | None = Field(default=None, description="Workspace slug or id; replaces.")
+    workspace_id: str | None = Field(
+        default=None,
+        description="Workspace slug or id (replaces); required with usageLimit (the policy API "
+        "needs it).",
+    )
     admin_base_url: str = Field(default=DEFAULT_ADMIN_BASE_URL)
     targets: tuple[PortkeyTarget, ...]
     fallback: FallbackSettings
@@ -251,6 +277,27 @@ class PortkeySettings(_PortkeyModel):
     budget: BudgetTierSettings | None = None
     max_cost_per_request_usd: Decimal = Field(description="Worst-case USD per upstream call.")
     usage_limit: UsageLimitSettings | None = None
+    api_key_id: str | None = Field(
+        default=None,
+        description="UUID of the Portkey API key the API sends (the portkeyApiKey secret's key). "
+        "Set: the config becomes that key's default and the API stops sending x-portkey-config. "
+        "Required in prod; dev/staging without it send the config slug and can skip it.",
+    )
+    allow_config_override: bool = Field(
+        default=False,
+        description="Only for the first rollout of a binding: true lets requests that still send "
+        "x-portkey-config through while the pods roll; then set it back to false.",
+    )
+
+    @field_validator("api_key_id")
+    @classmethod
+    def _api_key_id(cls, value: str | None) -> str | None:
+        if value is not None and not _API_KEY_ID.match(value):
+            raise ValueError(
+                "must be the UUID of a Portkey API key (Portkey app > API Keys), e.g. "
+                "'3f2b6c1e-8d4a-4b7e-9c21-5a6f0e9d1b2c'"
+            )
+        return value
 
     @field_validator("config_name")
     @classmethod
@@ -299,6 +346,17 @@ class PortkeySettings(_PortkeyModel):
             raise ValueError(
                 f"budget.target: unknown target '{self.budget.target}'; allowed: {names}"
             )
+        if self.usage_limit is not None and not self.workspace_id:
+            raise ValueError(
+                "workspaceId: required when usageLimit is set (Portkey's usage-limits API needs "
+                "a workspace: docs budget-policies 'Workspace ID is required'; Terraform "
+                "portkey_usage_limits_policy.workspace_id is Required)"
+            )
+        if self.allow_config_override and self.api_key_id is None:
+            raise ValueError(
+                "allowConfigOverride: only means something with apiKeyId (it is the bound key's "
+                "override flag); remove it or set apiKeyId"
+            )
         return self
 
     def target(self, name: str) -> PortkeyTarget:
@@ -310,3 +368,14 @@ class PortkeySettings(_PortkeyModel):
         if self.budget is not None and self.budget.target not in self.fallback.order:
             chosen.append(self.target(self.budget.target))
         return tuple(chosen)
+
+
+def check_api_key_binding_for_environment(settings: PortkeySettings, environment: str) -> None:
+    """Prod must bind its config to the app's key: otherwise the app can send any config, or none,
+    and skip the routing, retries and output caps (issue 15 item 3)."""
+    if environment in ENVIRONMENTS_REQUIRING_KEY_BINDING and settings.api_key_id is None:
+        raise ValueError(
+            f"required in {environment}: the UUID of the Portkey API key the API sends (the "
+            "portkeyApiKey secret's key; Portkey app > API Keys), so that key always runs this "
+            "config and cannot override it"
+        )

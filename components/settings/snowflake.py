@@ -5,12 +5,13 @@ Read from the object-valued stack config key `sophia-infra:snowflake` (camelCase
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.settings._base import CamelModel, SnowflakeIdentifier
+from components.settings._base import CamelModel, KeyedValueError, SnowflakeIdentifier
 
 # Canonical warehouse sizes (the provider also accepts dashed spellings; one spelling per size keeps
 # diffs and policy thresholds simple). Credits per hour for a Gen1 standard warehouse.
@@ -37,6 +38,14 @@ REQUIRED_WAREHOUSES = ("CORTEX_COMPUTE_WH", "ESTUARY_LOAD_WH", "API_WH")
 # The body of an RSA public key as Snowflake wants it: base64 DER without PEM armour.
 _RSA_PUBLIC_KEY_BODY = re.compile(r"^MII[A-Za-z0-9+/=]{60,}$")
 
+# Snowflake editions whose accounts have multi-cluster warehouses and more than 1 day of time
+# travel ("Snowflake editions" and "Multi-cluster warehouses" docs: both are Enterprise features).
+ENTERPRISE_EDITIONS = ("ENTERPRISE", "BUSINESS_CRITICAL")
+STANDARD_MAX_RETENTION_DAYS = 1
+# A resource monitor takes one SUSPEND, one SUSPEND_IMMEDIATE and at most 5 NOTIFY actions
+# (Snowflake docs, "Working with resource monitors", Actions).
+MAX_NOTIFY_TRIGGERS = 5
+
 
 class AdminRoles(CamelModel):
     """One Snowflake provider per admin role, so each resource is made with least privilege."""
@@ -47,10 +56,12 @@ class AdminRoles(CamelModel):
     securityadmin: SnowflakeIdentifier = Field(
         "SECURITYADMIN", description="Creates roles and grants."
     )
-    useradmin: SnowflakeIdentifier = Field("USERADMIN", description="Creates service users.")
     monitor_admin: SnowflakeIdentifier = Field(
         "ACCOUNTADMIN",
-        description="Creates resource monitors; Snowflake lets only ACCOUNTADMIN create them.",
+        description=(
+            "Creates resource monitors and the warehouses they are assigned to (Snowflake lets "
+            "only ACCOUNTADMIN do either), and grants SNOWFLAKE.CORTEX_USER."
+        ),
     )
 
 
@@ -68,11 +79,14 @@ class WarehouseSettings(CamelModel):
         "1", description="Standard warehouse generation (Gen2 costs more per hour)."
     )
     warehouse_type: Literal["STANDARD", "SNOWPARK-OPTIMIZED"] = "STANDARD"
-    credit_quota: float = Field(
-        gt=0, description="Monthly credit quota of the warehouse's resource monitor."
+    credit_quota: int = Field(
+        gt=0,
+        description="Monthly credit quota of the warehouse's resource monitor (whole credits: "
+        "the provider's credit_quota is an integer).",
     )
     notify_at_percent: tuple[int, ...] = Field(
-        (75, 90), description="Quota percentages that notify."
+        (75, 90),
+        description=f"Quota percentages that notify (at most {MAX_NOTIFY_TRIGGERS}).",
     )
     suspend_at_percent: int = Field(
         100, ge=1, le=200, description="Suspend after running queries finish."
@@ -87,6 +101,12 @@ class WarehouseSettings(CamelModel):
     def _percentages(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if any(p < 1 or p > 200 for p in value):
             raise ValueError("every notify percentage must be between 1 and 200")
+        if len(value) > MAX_NOTIFY_TRIGGERS:
+            raise ValueError(
+                f"{len(value)} notify thresholds; a resource monitor takes at most "
+                f"{MAX_NOTIFY_TRIGGERS} NOTIFY actions; allowed: up to {MAX_NOTIFY_TRIGGERS} "
+                "percentages"
+            )
         return value
 
     @model_validator(mode="after")
@@ -135,12 +155,51 @@ class ServiceUsers(CamelModel):
     api: ServiceUserSettings
 
 
+def _check_ip_ranges(value: tuple[str, ...]) -> tuple[str, ...]:
+    """IPv4 addresses or CIDR ranges, the only form a network policy's ALLOWED_IP_LIST takes."""
+    for entry in value:
+        try:
+            network = ipaddress.ip_network(entry, strict=True)
+        except ValueError:
+            raise ValueError(
+                f"{entry!r} is not an IPv4 address or CIDR range (e.g. '34.121.207.128' or "
+                "'203.0.113.0/24', host bits zero)"
+            ) from None
+        if network.version != 4:
+            raise ValueError(f"{entry!r}: a network policy's allowed IP list takes IPv4 only")
+    return value
+
+
+class NetworkPolicies(CamelModel):
+    """Allowed source IPs per user; each list becomes one network policy on that user."""
+
+    estuary_loader: tuple[str, ...] = Field(
+        (), description="Egress IPs of the Estuary data plane (Estuary dashboard, Data Planes)."
+    )
+    api: tuple[str, ...] = Field((), description="Egress (NAT) IPs of the API's cluster.")
+    deploy_user: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Egress IPs of whatever runs `pulumi up` (CI runners). The deploy user is shared by "
+            "every stack of the account: declare it in one stack only (prod)."
+        ),
+    )
+
+    @field_validator("estuary_loader", "api", "deploy_user")
+    @classmethod
+    def _ranges(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_ip_ranges(value)
+
+
 class SnowflakeSettings(CamelModel):
     organization_name: SnowflakeIdentifier = Field(description="Snowflake organization (ORGNAME).")
     account_name: SnowflakeIdentifier = Field(description="Snowflake account (ACCOUNTNAME).")
     deploy_user: SnowflakeIdentifier = Field(description="User Pulumi connects as (key-pair auth).")
     edition: Literal["STANDARD", "ENTERPRISE", "BUSINESS_CRITICAL"] = Field(
-        "ENTERPRISE", description="Account edition; with the region it sets the price of a credit."
+        description=(
+            "The account's edition, as Snowflake bills it (required: it decides whether "
+            "multi-cluster warehouses and >1 day of time travel exist, and the credit price)."
+        )
     )
     region: str = Field(
         "aws-us-east-1", pattern=r"^(aws|azure|gcp)-[a-z0-9-]+$", description="Cloud region."
@@ -158,8 +217,13 @@ class SnowflakeSettings(CamelModel):
     service_users: ServiceUsers
     protect: bool = Field(False, description="Protect data objects from deletion (prod: true).")
     monitor_notify_users: tuple[SnowflakeIdentifier, ...] = Field(
-        (), description="Users e-mailed by resource monitors."
+        (),
+        description=(
+            "Users e-mailed by the resource monitors (each needs a verified e-mail address); "
+            "required in prod."
+        ),
     )
+    network_policies: NetworkPolicies = NetworkPolicies()
 
     @field_validator("name_suffix")
     @classmethod
@@ -183,6 +247,30 @@ class SnowflakeSettings(CamelModel):
             )
         return value
 
+    @model_validator(mode="after")
+    def _edition_features(self) -> SnowflakeSettings:
+        """Multi-cluster and >1 day of time travel need Enterprise; refuse them on Standard."""
+        if self.edition in ENTERPRISE_EDITIONS:
+            return self
+        for name, warehouse in self.warehouses.items():
+            if warehouse.max_cluster_count > 1:
+                raise KeyedValueError(
+                    ("snowflake", "warehouses", name, "maxClusterCount"),
+                    warehouse.max_cluster_count,
+                    f"multi-cluster warehouses need edition {' or '.join(ENTERPRISE_EDITIONS)}; "
+                    f"snowflake.edition is {self.edition}; allowed: 1",
+                )
+        retention = self.database.data_retention_days
+        if retention > STANDARD_MAX_RETENTION_DAYS:
+            raise KeyedValueError(
+                ("snowflake", "database", "dataRetentionDays"),
+                retention,
+                f"more than {STANDARD_MAX_RETENTION_DAYS} day of time travel needs edition "
+                f"{' or '.join(ENTERPRISE_EDITIONS)}; snowflake.edition is {self.edition}; "
+                f"allowed: 0..{STANDARD_MAX_RETENTION_DAYS}",
+            )
+        return self
+
     @property
     def account_identifier(self) -> str:
         return f"{self.organization_name}-{self.account_name}"
@@ -190,3 +278,37 @@ class SnowflakeSettings(CamelModel):
     @property
     def host(self) -> str:
         return f"{self.organization_name}-{self.account_name}.snowflakecomputing.com".lower()
+
+
+def check_snowflake_for_environment(settings: SnowflakeSettings, environment: str) -> None:
+    """Prod-only account rules: someone is e-mailed by the monitors, every login is fenced by IP."""
+    if environment != "prod":
+        return
+    if not settings.monitor_notify_users:
+        raise KeyedValueError(
+            ("snowflake", "monitorNotifyUsers"),
+            list(settings.monitor_notify_users),
+            "prod needs at least one user (with a verified e-mail) to be notified at the "
+            "monitors' notify thresholds; without NOTIFY_USERS only account administrators who "
+            "enabled notifications hear of it; allowed: a list of Snowflake user names",
+        )
+    policies = settings.network_policies
+    for key, ranges in (
+        ("estuaryLoader", policies.estuary_loader),
+        ("api", policies.api),
+        ("deployUser", policies.deploy_user),
+    ):
+        if not ranges:
+            raise KeyedValueError(
+                ("snowflake", "networkPolicies", key),
+                [],
+                "prod refuses a key-pair login that works from anywhere; allowed: a non-empty "
+                "list of IPv4 addresses or CIDR ranges",
+            )
+        if any(ipaddress.ip_network(r).prefixlen == 0 for r in ranges):
+            raise KeyedValueError(
+                ("snowflake", "networkPolicies", key),
+                list(ranges),
+                "0.0.0.0/0 allows every address, which is no policy at all; allowed: the "
+                "egress ranges that really connect",
+            )

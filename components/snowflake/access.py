@@ -1,8 +1,13 @@
-"""Roles and least-privilege grants.
+"""Least-privilege grants for the platform's roles.
 
 The grant plan is data (`access_plan`): which role gets which privileges on what. The component
-turns each entry into one grant resource, all created by the SECURITYADMIN provider. Nothing here
-grants account-level administrative privileges: service roles only get object privileges.
+turns each entry into grant resources, all created by the SECURITYADMIN provider (MANAGE GRANTS).
+Nothing here grants account-level administrative privileges: service roles get object privileges.
+
+Table reads do not depend on timing: a `future_tables` entry becomes a FUTURE grant (tables created
+after it) and an ALL grant (tables that already exist) that runs after the future grant and after
+the tables this program declares in that schema, so every table is covered whichever came first
+(docs/snowflake.md, "Grants").
 """
 
 from __future__ import annotations
@@ -13,20 +18,6 @@ from typing import Literal
 
 import pulumi
 import pulumi_snowflake as snowflake
-
-# Role keys -> base names; the stack suffix is appended.
-ROLE_BASE_NAMES = {
-    "admin": "SOPHIA_ADMIN",
-    "loader": "SOPHIA_LOADER",
-    "api": "SOPHIA_API",
-    "analyst": "SOPHIA_ANALYST",
-}
-ROLE_PURPOSES = {
-    "admin": "Owns the platform's objects; granted to SYSADMIN.",
-    "loader": "Estuary loads into ESTUARY_REALTIME only.",
-    "api": "The API: reads data, writes sessions, uses Cortex Search and agents.",
-    "analyst": "Read-only access to every schema.",
-}
 
 Target = Literal["database", "schema", "warehouse", "table", "future_tables"]
 
@@ -43,15 +34,15 @@ class Grant:
 
 @dataclass(frozen=True)
 class AccessArgs:
-    suffix: str
+    role_names: Mapping[str, pulumi.Input[str]]
+    """Role key (loader, api, analyst) -> role name output."""
     database: pulumi.Input[str]
     schemas: Mapping[str, pulumi.Input[str]]
     """Schema name -> schema name output (PUBLIC included)."""
     warehouses: Mapping[str, pulumi.Input[str]]
     """Warehouse base name -> full name output."""
-    tables: Mapping[str, pulumi.Input[str]]
-    """'SCHEMA.TABLE' -> table name output (a dependency on the table, not just its name)."""
-    owner_parent_role: str = "SYSADMIN"
+    tables: Mapping[str, snowflake.Table]
+    """'SCHEMA.TABLE' -> the table resource (ALL grants wait for the tables of their schema)."""
 
 
 def access_plan(schemas: tuple[str, ...], warehouses: tuple[str, ...]) -> tuple[Grant, ...]:
@@ -107,9 +98,7 @@ def _fqn(*parts: pulumi.Input[str]) -> pulumi.Output[str]:
 
 
 class AccessControl(pulumi.ComponentResource):
-    """The platform's account roles, their hierarchy, ownership, and privilege grants."""
-
-    role_names: dict[str, pulumi.Output[str]]
+    """The privilege grants of the platform's roles (roles and ownership: roles.py)."""
 
     def __init__(
         self,
@@ -120,59 +109,10 @@ class AccessControl(pulumi.ComponentResource):
     ) -> None:
         super().__init__("sophia:snowflake:AccessControl", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        roles = {
-            key: snowflake.AccountRole(
-                f"{name}-role-{key}",
-                name=f"{base}{args.suffix}",
-                comment=ROLE_PURPOSES[key],
-                opts=child,
-            )
-            for key, base in ROLE_BASE_NAMES.items()
-        }
-        self.role_names = {key: role.name for key, role in roles.items()}
-
-        # Hierarchy: functional roles roll up to the admin role, which rolls up to SYSADMIN, so
-        # SYSADMIN can still manage (and see) everything without owning it directly.
-        hierarchy = [("admin", args.owner_parent_role)] + [
-            (key, roles["admin"].name) for key in ("loader", "api", "analyst")
-        ]
-        for key, parent in hierarchy:
-            snowflake.GrantAccountRole(
-                f"{name}-hierarchy-{key}",
-                role_name=roles[key].name,
-                parent_role_name=parent,
-                opts=child,
-            )
-
-        # The admin role owns the database, its schemas and the warehouses (COPY keeps the
-        # grants already made on them); objects are created by SYSADMIN and handed over.
-        owned: dict[str, tuple[str, pulumi.Input[str]]] = {"database": ("DATABASE", args.database)}
-        for schema, schema_name in args.schemas.items():
-            if schema != "PUBLIC":  # PUBLIC comes with the database and stays with its owner
-                owned[f"schema-{schema.lower()}"] = ("SCHEMA", _fqn(args.database, schema_name))
-        for base, warehouse_name in args.warehouses.items():
-            owned[f"warehouse-{base.lower()}"] = ("WAREHOUSE", warehouse_name)
-        for key, (object_type, object_name) in owned.items():
-            snowflake.GrantOwnership(
-                f"{name}-ownership-{key}",
-                account_role_name=roles["admin"].name,
-                outbound_privileges="COPY",
-                on=snowflake.GrantOwnershipOnArgs(object_type=object_type, object_name=object_name),
-                opts=child,
-            )
-
         plan = access_plan(tuple(args.schemas), tuple(args.warehouses))
         for grant in plan:
-            self._grant(name, grant, roles[grant.role].name, args, child)
-
-        # Cortex functions (search, complete) need the CORTEX_USER database role.
-        snowflake.GrantDatabaseRole(
-            f"{name}-api-cortex-user",
-            database_role_name='"SNOWFLAKE"."CORTEX_USER"',
-            parent_role_name=roles["api"].name,
-            opts=child,
-        )
-        self.register_outputs({"role_names": self.role_names})
+            self._grant(name, grant, args.role_names[grant.role], args, child)
+        self.register_outputs({})
 
     @staticmethod
     def _grant(
@@ -202,14 +142,34 @@ class AccessControl(pulumi.ComponentResource):
             schema, _, _table = grant.name.partition(".")
             kwargs["on_schema_object"] = snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
                 object_type="TABLE",
-                object_name=_fqn(args.database, args.schemas[schema], args.tables[grant.name]),
+                object_name=_fqn(args.database, args.schemas[schema], args.tables[grant.name].name),
             )
-        else:  # future_tables
-            kwargs["on_schema_object"] = snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
-                future=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectFutureArgs(
-                    object_type_plural="TABLES",
-                    in_schema=_fqn(args.database, args.schemas[grant.name]),
-                )
+        else:  # future_tables: FUTURE for tables created later, then ALL for those that exist
+            in_schema = _fqn(args.database, args.schemas[grant.name])
+            future = snowflake.GrantPrivilegesToAccountRole(
+                key,
+                account_role_name=role_name,
+                privileges=sorted(grant.privileges),
+                on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
+                    future=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectFutureArgs(
+                        object_type_plural="TABLES", in_schema=in_schema
+                    )
+                ),
+                opts=child,
+            )
+            existing = [t for k, t in args.tables.items() if k.partition(".")[0] == grant.name]
+            return snowflake.GrantPrivilegesToAccountRole(
+                key.replace("-future-tables-", "-all-tables-", 1),
+                account_role_name=role_name,
+                privileges=sorted(grant.privileges),
+                on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
+                    all=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectAllArgs(
+                        object_type_plural="TABLES", in_schema=in_schema
+                    )
+                ),
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=[future, *existing])
+                ),
             )
         return snowflake.GrantPrivilegesToAccountRole(
             key,

@@ -8,6 +8,7 @@ agent into the specification Snowflake accepts with `agent_specification`.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ MAX_SPECIFICATION_BYTES = 100_000  # Snowflake's limit for FROM SPECIFICATION
 _NAME = r"^[a-z][a-z0-9_]*$"
 # SCHEMA.OBJECT relative to the stack's database; upper-case so no quoting is needed.
 _RELATIVE_OBJECT = r"^[A-Z_][A-Z0-9_$]*\.[A-Z_][A-Z0-9_$]*$"
+_ARGUMENT_TYPE = r"^[A-Z][A-Z0-9_]*(\([0-9, ]+\))?$"
 
 
 class AgentCatalogError(ValueError):
@@ -52,14 +54,27 @@ class Tool(_Strict):
     max_results: int | None = Field(None, ge=1, le=100)
     semantic_view: str | None = Field(None, pattern=_RELATIVE_OBJECT)
     procedure: str | None = Field(None, pattern=_RELATIVE_OBJECT)
+    arguments: tuple[str, ...] | None = Field(
+        None,
+        description="The procedure's argument types in order (VARCHAR, NUMBER, ...): its "
+        "signature, which GRANT USAGE ON PROCEDURE names.",
+    )
     warehouse: str | None = None
+
+    @field_validator("arguments")
+    @classmethod
+    def _argument_types(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for argument in value or ():
+            if not re.match(_ARGUMENT_TYPE, argument):
+                raise ValueError(f"argument type {argument!r} must be a Snowflake type: VARCHAR")
+        return value
 
     @model_validator(mode="after")
     def _fields_for_type(self) -> Tool:
         needs = {
             "cortex_search": ("search_service",),
             "cortex_analyst_text_to_sql": ("semantic_view", "warehouse"),
-            "generic": ("procedure", "warehouse", "input_schema"),
+            "generic": ("procedure", "arguments", "warehouse", "input_schema"),
         }[self.type]
         missing = [f for f in needs if getattr(self, f) is None]
         if missing:
@@ -72,10 +87,20 @@ class Agent(_Strict):
     replaces: str | None = None
     display_name: str
     model: str = Field(min_length=1)
-    temperature: float = Field(ge=0, le=1)
     budget: Budget
     instructions: Instructions
     tools: tuple[Tool, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_temperature(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "temperature" in data:
+            raise ValueError(
+                "temperature: Cortex Agents take none: the specification has no such field and "
+                "agent:run with an agent object cannot set models, instructions or orchestration "
+                "(Snowflake docs, Cortex Agents Run API); remove it"
+            )
+        return data
 
     @field_validator("tools")
     @classmethod
@@ -215,11 +240,13 @@ def agent_specification(
     database: str,
     search_services: Mapping[str, str],
     warehouses: Mapping[str, str],
+    search_id_columns: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The specification Snowflake accepts (CREATE AGENT ... FROM SPECIFICATION).
 
     `search_services` maps lower-case service names to fully qualified names; `warehouses` maps
-    base names (API_WH) to this stack's names (API_WH_DEV).
+    base names (API_WH) to this stack's names (API_WH_DEV); `search_id_columns` maps lower-case
+    service names to the column the agent cites results by (the REST ToolResource `id_column`).
     """
     definition = agent.definition
     instructions = {
@@ -246,7 +273,9 @@ def agent_specification(
         if tool.input_schema is not None:
             spec["input_schema"] = tool.input_schema
         tools.append({"tool_spec": spec})
-        resources[tool.name] = _tool_resource(tool, database, search_services, warehouses)
+        resources[tool.name] = _tool_resource(
+            tool, database, search_services, warehouses, search_id_columns or {}
+        )
     return {
         "models": {"orchestration": agent.model},
         "instructions": instructions,
@@ -263,10 +292,16 @@ def _tool_resource(
     database: str,
     search_services: Mapping[str, str],
     warehouses: Mapping[str, str],
+    search_id_columns: Mapping[str, str],
 ) -> dict[str, Any]:
     if tool.type == "cortex_search":
         assert tool.search_service is not None
-        resource: dict[str, Any] = {"search_service": search_services[tool.search_service.lower()]}
+        service = tool.search_service.lower()
+        # Keys of the REST ToolResource schema (search_service, id_column); the CREATE AGENT SQL
+        # example writes `name` instead. Unverified: settle with DESCRIBE AGENT (docs/snowflake.md).
+        resource: dict[str, Any] = {"search_service": search_services[service]}
+        if service in search_id_columns:
+            resource["id_column"] = search_id_columns[service]
         if tool.max_results is not None:
             resource["max_results"] = tool.max_results
         return resource

@@ -1,9 +1,15 @@
-"""Cortex Search services and Cortex Agents, and the API role's usage grants on them."""
+"""Cortex Search services and Cortex Agents, and the API role's grants to use them.
+
+SYSADMIN creates the services and agents inside CORTEX_VECTORS, which it reaches only through
+SOPHIA_ADMIN once the schema and the warehouses are handed over: both wait for those transfers and
+for `SOPHIA_ADMIN -> SYSADMIN` (`ready`). SNOWFLAKE.CORTEX_USER is granted by the ACCOUNTADMIN
+provider, the role Snowflake's Cortex Agents access-control page runs it with.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -12,6 +18,7 @@ import pulumi_snowflake as snowflake
 from components.settings.cortex import CortexSettings, SearchServiceSettings
 from components.snowflake.agents import AgentCatalog, agent_specification, specification_yaml
 from components.snowflake.tables import EMBEDDINGS, TABLES, TableDefinition
+from components.snowflake.unmanaged import unmanaged_objects
 
 CORTEX_SCHEMA = "CORTEX_VECTORS"
 _TABLES_BY_KEY = {f"{t.schema}.{t.name}": t for t in TABLES}
@@ -44,7 +51,7 @@ def search_query(service: SearchServiceSettings, database: str) -> str:
 
 def _text_primary_key(table: TableDefinition, selected: tuple[str, ...]) -> list[str] | None:
     """Primary keys enable incremental refreshes, but Snowflake needs them TEXT and selected."""
-    keys = list(table.primary_key)
+    keys = list(table.key_columns)
     if all(k in selected and table.column(k).type.startswith("VARCHAR") for k in keys):
         return keys
     return None
@@ -62,6 +69,15 @@ class CortexArgs:
     tables: Mapping[str, pulumi.Resource]
     """'SCHEMA.TABLE' -> table resource the services read (explicit dependency)."""
     api_role: pulumi.Input[str]
+    ready: Sequence[pulumi.Resource] = ()
+    """The ownership transfers of the schema and warehouses, and `SOPHIA_ADMIN -> SYSADMIN`."""
+
+
+def search_id_column(service: SearchServiceSettings) -> str | None:
+    """The column an agent cites a hit by: the service's (text) primary key, if it has one."""
+    table = _TABLES_BY_KEY[service.table]
+    keys = _text_primary_key(table, search_columns(service))
+    return keys[0] if keys else None
 
 
 class Cortex(pulumi.ComponentResource):
@@ -70,8 +86,10 @@ class Cortex(pulumi.ComponentResource):
     search_service_names: dict[str, pulumi.Output[str]]
     agent_names: dict[str, pulumi.Output[str]]
     agents_runtime_config: pulumi.Output[str]
-    """JSON for the API: per agent its name and the plan's temperature, which the API sends with
-    each run (an agent specification has no temperature)."""
+    """JSON for the API: per agent, the name to call agent:run on."""
+    unmanaged_objects: pulumi.Output[list[dict[str, object]]]
+    """Procedures and semantic views the agents' tools name, which this program does not create,
+    each with the GRANT the API role needs once the API has deployed it."""
 
     def __init__(
         self,
@@ -79,10 +97,23 @@ class Cortex(pulumi.ComponentResource):
         args: CortexArgs,
         provider: pulumi.ProviderResource,
         grant_provider: pulumi.ProviderResource,
+        account_admin_provider: pulumi.ProviderResource,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("sophia:snowflake:Cortex", name, None, opts)
         settings = args.settings
+        # Cortex functions, search and agents need the CORTEX_USER database role (Snowflake,
+        # "Cortex Agents: access control"; granted to PUBLIC by default, which an admin may revoke).
+        snowflake.GrantDatabaseRole(
+            f"{name}-api-cortex-user",
+            database_role_name='"SNOWFLAKE"."CORTEX_USER"',
+            parent_role_name=args.api_role,
+            opts=pulumi.ResourceOptions(parent=self, provider=account_admin_provider),
+        )
+        created_by_sysadmin = pulumi.ResourceOptions(
+            parent=self, provider=provider, depends_on=list(args.ready)
+        )
+        id_columns: dict[str, str] = {}
         services = (SOPHIA_SEARCH, *settings.additional_search_services)
         self.search_service_names = {}
         fully_qualified: dict[str, pulumi.Output[str]] = {}
@@ -104,10 +135,14 @@ class Cortex(pulumi.ComponentResource):
                     lambda database, service=service: search_query(service, database)
                 ),
                 comment=f"Cortex Search over {service.table}.{service.search_column}.",
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=provider, depends_on=[args.tables[service.table]]
+                opts=pulumi.ResourceOptions.merge(
+                    created_by_sysadmin,
+                    pulumi.ResourceOptions(depends_on=[args.tables[service.table]]),
                 ),
             )
+            id_column = search_id_column(service)
+            if id_column is not None:
+                id_columns[service.name.lower()] = id_column
             self.search_service_names[service.name] = resource.name
             fully_qualified[service.name.lower()] = pulumi.Output.all(
                 args.database, args.schema, resource.name
@@ -123,7 +158,7 @@ class Cortex(pulumi.ComponentResource):
                 pulumi.Output.all(**dict(args.warehouses)),
             ).apply(
                 lambda values, agent=agent: specification_yaml(
-                    agent_specification(agent, values[0], values[1], values[2])
+                    agent_specification(agent, values[0], values[1], values[2], id_columns)
                 )
             )
             resource = snowflake.CortexAgent(
@@ -143,25 +178,33 @@ class Cortex(pulumi.ComponentResource):
                     display_name=agent.definition.display_name
                 ),
                 specification=specification,
-                opts=pulumi.ResourceOptions(parent=self, provider=provider),
+                opts=created_by_sysadmin,
             )
             self.agent_names[agent.name] = resource.name
             self._grant_usage(name, "AGENT", agent.identifier, resource, args, grant_provider)
-        temperatures = {a.name: a.definition.temperature for a in args.catalog.agents}
         self.agents_runtime_config = pulumi.Output.all(**self.agent_names).apply(
             lambda names: json.dumps(
-                {
-                    agent: {"name": names[agent], "temperature": temperature}
-                    for agent, temperature in temperatures.items()
-                },
+                {agent: {"name": agent_name} for agent, agent_name in names.items()},
                 sort_keys=True,
             )
+        )
+        self.unmanaged_objects = pulumi.Output.all(args.database, args.api_role).apply(
+            lambda values: [
+                {
+                    "kind": item.kind,
+                    "name": item.name,
+                    "agents": list(item.agents),
+                    "grant": item.grant_statement(values[1]),
+                }
+                for item in unmanaged_objects(args.catalog, values[0])
+            ]
         )
         self.register_outputs(
             {
                 "search_service_names": self.search_service_names,
                 "agent_names": self.agent_names,
                 "agents_runtime_config": self.agents_runtime_config,
+                "unmanaged_objects": self.unmanaged_objects,
             }
         )
 

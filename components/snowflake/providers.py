@@ -1,9 +1,10 @@
 """One explicit Snowflake provider per administrative role.
 
-Each resource is created by the least-privileged role that can create it (SYSADMIN for data and
-compute, SECURITYADMIN for roles and grants, USERADMIN for users, ACCOUNTADMIN only for resource
-monitors, which Snowflake reserves to it). Terraform needs hand-written provider aliases for this;
-here it is a loop.
+Each resource is created by the least-privileged role that can create it (SYSADMIN for data,
+SECURITYADMIN for roles, grants, network policies and the service users that carry them,
+ACCOUNTADMIN only for what Snowflake reserves to it: resource monitors, the warehouses they are
+assigned to, and the SNOWFLAKE.CORTEX_USER grant). Terraform needs hand-written provider aliases
+for this; here it is a loop. docs/snowflake.md says why each role is the one it is.
 """
 
 from __future__ import annotations
@@ -15,18 +16,20 @@ import pulumi_snowflake as snowflake
 
 from components.settings.snowflake import SnowflakeSettings
 
-# Preview resources this program declares; the provider refuses them unless enabled.
+# Preview resources this program declares; the provider refuses them unless enabled (SDK
+# provider.py, preview_features_enabled). CortexAgent is promoted (stable) in 2.22: no flag.
 PREVIEW_FEATURES = (
     "snowflake_table_resource",
     "snowflake_cortex_search_service_resource",
+    "snowflake_network_policy_attachment_resource",
 )
+PROVIDER_ROLES = ("sysadmin", "securityadmin", "monitor_admin")
 
 
 @dataclass(frozen=True)
 class AdminProviders:
     sysadmin: snowflake.Provider
     securityadmin: snowflake.Provider
-    useradmin: snowflake.Provider
     monitor_admin: snowflake.Provider
 
 
@@ -44,6 +47,6 @@ def admin_providers(settings: SnowflakeSettings, private_key: pulumi.Input[str])
             private_key=private_key,
             preview_features_enabled=list(PREVIEW_FEATURES),
         )
-        for field in ("sysadmin", "securityadmin", "useradmin", "monitor_admin")
+        for field in PROVIDER_ROLES
     }
     return AdminProviders(**providers)

@@ -15,6 +15,23 @@ class Column:
     type: str
     nullable: bool = True
     default_expression: str | None = None
+    """A default with parentheses (CURRENT_TIMESTAMP()): the provider reads it back as
+    `expression` (terraform-provider-snowflake table.go, toColumnDefaultConfig)."""
+    default_constant: str | None = None
+    """A literal default (3600): read back as `constant`, so it must be declared as one or every
+    preview shows a diff (same function)."""
+
+    def __post_init__(self) -> None:
+        if self.default_expression and self.default_constant:
+            raise ValueError(f"column {self.name}: a default is an expression or a constant")
+        if self.default_expression and not (
+            "(" in self.default_expression and ")" in self.default_expression
+        ):
+            raise ValueError(
+                f"column {self.name}: default_expression {self.default_expression!r} has no "
+                "parentheses, so the provider reads it back as a constant; declare "
+                "default_constant instead"
+            )
 
 
 @dataclass(frozen=True)
@@ -22,9 +39,17 @@ class TableDefinition:
     schema: str
     name: str
     columns: tuple[Column, ...]
-    primary_key: tuple[str, ...]
+    key_columns: tuple[str, ...]
+    """The logical key: NOT NULL, and the Cortex Search primary key. Not declared as a Snowflake
+    PRIMARY KEY: Snowflake enforces no PRIMARY KEY on standard tables, and the provider's
+    Table.primary_key is deprecated and never created (docs/snowflake.md, "Tables")."""
     change_tracking: bool = False
     comment: str = ""
+
+    def __post_init__(self) -> None:
+        for key in self.key_columns:
+            if self.column(key).nullable:
+                raise ValueError(f"{self.schema}.{self.name}: key column {key} must be NOT NULL")
 
     def column(self, name: str) -> Column:
         for column in self.columns:
@@ -47,9 +72,9 @@ USER_SESSIONS = TableDefinition(
         Column("LAST_ACTIVITY", "TIMESTAMP_NTZ", default_expression="CURRENT_TIMESTAMP()"),
         Column("SESSION_DATA", "VARIANT"),
         # INTEGER is stored as NUMBER(38,0); declaring the stored form avoids a perpetual diff.
-        Column("TTL_SECONDS", "NUMBER(38,0)", default_expression="3600"),
+        Column("TTL_SECONDS", "NUMBER(38,0)", default_constant="3600"),
     ),
-    primary_key=("SESSION_ID",),
+    key_columns=("SESSION_ID",),
     comment="API sessions (replaces Redis).",
 )
 
@@ -65,7 +90,7 @@ EMBEDDINGS = TableDefinition(
         Column("METADATA", "VARIANT"),
         Column("CREATED_AT", "TIMESTAMP_NTZ", default_expression="CURRENT_TIMESTAMP()"),
     ),
-    primary_key=("ID",),
+    key_columns=("ID",),
     # Cortex Search reads the table's change stream for incremental refreshes.
     change_tracking=True,
     comment="Document chunks and embeddings (replaces Pinecone).",

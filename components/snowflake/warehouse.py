@@ -1,4 +1,11 @@
-"""A warehouse that cannot run away: auto-suspend, and a resource monitor that suspends it."""
+"""A warehouse that cannot run away: auto-suspend, and a resource monitor that suspends it.
+
+Assigning a resource monitor to a warehouse needs ACCOUNTADMIN (SDK warehouse.py docstring;
+terraform-provider-snowflake#3019), and the provider passes RESOURCE_MONITOR inside CREATE
+WAREHOUSE, so the warehouse is created by the ACCOUNTADMIN provider, with its monitor, and then
+handed to SOPHIA_ADMIN like every other platform object. docs/snowflake.md compares this with the
+alternative (SYSADMIN creates it, an ACCOUNTADMIN `Execute` assigns the monitor) and says why.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import pulumi
 import pulumi_snowflake as snowflake
 
 from components.settings.snowflake import WarehouseSettings
+from components.snowflake.roles import PlatformRoles, hand_over
 
 
 @dataclass(frozen=True)
@@ -24,17 +32,27 @@ class MonitoredWarehouse(pulumi.ComponentResource):
 
     name: pulumi.Output[str]
     monitor_name: pulumi.Output[str]
+    ownership: snowflake.GrantOwnership
+    """The transfer to SOPHIA_ADMIN; what SYSADMIN creates on the warehouse waits for it."""
 
     def __init__(
         self,
         name: str,
         args: MonitoredWarehouseArgs,
-        warehouse_provider: pulumi.ProviderResource,
         monitor_provider: pulumi.ProviderResource,
+        roles: PlatformRoles,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("sophia:snowflake:MonitoredWarehouse", name, None, opts)
         settings = args.settings
+        if not args.notify_users:
+            pulumi.log.warn(
+                f"resource monitor {args.monitor_name} has no notify users "
+                "(snowflake.monitorNotifyUsers): its notify thresholds e-mail only account "
+                "administrators who enabled notifications",
+                resource=self,
+            )
+        child = pulumi.ResourceOptions(parent=self, provider=monitor_provider)
         # No frequency/start: the quota resets at the start of each calendar month, and the
         # provider does not keep re-planning a moving START_TIMESTAMP.
         monitor = snowflake.ResourceMonitor(
@@ -45,7 +63,7 @@ class MonitoredWarehouse(pulumi.ComponentResource):
             suspend_trigger=settings.suspend_at_percent,
             suspend_immediate_trigger=settings.suspend_immediate_at_percent,
             notify_users=list(args.notify_users) or None,
-            opts=pulumi.ResourceOptions(parent=self, provider=monitor_provider),
+            opts=child,
         )
         warehouse = snowflake.Warehouse(
             f"{name}-warehouse",
@@ -62,7 +80,10 @@ class MonitoredWarehouse(pulumi.ComponentResource):
             statement_timeout_in_seconds=settings.statement_timeout_seconds,
             resource_monitor=monitor.name,
             comment="Managed by sophia-infra.",
-            opts=pulumi.ResourceOptions(parent=self, provider=warehouse_provider),
+            opts=child,
+        )
+        self.ownership = hand_over(
+            f"{name}-ownership", "WAREHOUSE", warehouse.name, roles, monitor_provider, self
         )
         self.name = warehouse.name
         self.monitor_name = monitor.name

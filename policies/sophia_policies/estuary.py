@@ -1,5 +1,5 @@
-"""Estuary rules: endpoint configs stay secret, prod captures don't auto-add bindings, and the
-Snowflake materialization authenticates with a key pair.
+"""Estuary rules: endpoint configs stay secret, prod captures don't auto-add bindings, the
+Snowflake materialization authenticates with a key pair, and connector tags are pinned.
 
 What each view can see of `endpointConfig` (see common.py):
 - engine: the plaintext object (policies get secrets unwrapped), but not whether it was secret;
@@ -12,6 +12,7 @@ What each view can see of `endpointConfig` (see common.py):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -105,6 +106,23 @@ def materialization_key_pair(
             )
 
 
+def connector_tag_pinned(
+    resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]
+) -> Iterator[str]:
+    """Estuary's connector images have moving tags (':dev' is every build of the main
+    branch) and published major tags (':v1'); only the latter are pinned releases."""
+    if config["allowMovingTags"]:
+        return
+    tag = str(props.get("connectorTag") or "").lstrip(":")
+    if not re.fullmatch(config["pinnedTagPattern"], tag):
+        kind = resource_type.rsplit(":", 1)[-1].lower()
+        yield (
+            f"{kind} {_task(props)} uses connector tag {tag or '(none)'!r}, which is not a "
+            f"pinned release tag; allowed here: tags matching {config['pinnedTagPattern']} "
+            "(e.g. 'v1')"
+        )
+
+
 POLICIES = [
     resource_policy_with_args(
         name="estuary-endpoint-config-secret",
@@ -125,6 +143,16 @@ POLICIES = [
         resource_types=[CAPTURE],
         check=no_auto_add_bindings,
         config={"allowAutoAddBindings": {"type": "boolean", "default": False}},
+    ),
+    resource_policy(
+        name="estuary-connector-tag-pinned",
+        description="Captures and materializations use a pinned connector release tag.",
+        resource_types=[CAPTURE, MATERIALIZATION],
+        check=connector_tag_pinned,
+        config={
+            "allowMovingTags": {"type": "boolean", "default": False},
+            "pinnedTagPattern": {"type": "string", "default": "^v[0-9]+$"},
+        },
     ),
     resource_policy_with_args(
         name="estuary-materialization-key-pair",

@@ -26,6 +26,7 @@ POD_TEMPLATE = "kubernetes:core/v1:PodTemplate"
 ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout"
 ANALYSIS_TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate"
 CLUSTER_ANALYSIS_TEMPLATE = "kubernetes:argoproj.io/v1alpha1:ClusterAnalysisTemplate"
+POD_MONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 
@@ -336,6 +337,61 @@ def canary_analysis(
                     )
 
 
+def _queries(template: PolicyResource) -> list[str]:
+    metrics = get_path(template.props, "spec", "metrics")
+    queries = [
+        get_path(metric, "provider", "prometheus", "query")
+        for metric in (metrics if is_list(metrics) else [])
+    ]
+    return [query for query in queries if isinstance(query, str)]
+
+
+def canary_metric_source(
+    resources: Sequence[PolicyResource], config: Mapping[str, Any], stack_tags: Mapping[str, str]
+) -> Iterator[tuple[str, str | None]]:
+    """A canary analysis that selects series by a `canaryMetadata` label needs a PodMonitor that
+    copies that pod label onto the series (`podTargetLabels`), or the query only ever sees 0."""
+    templates = {
+        (_namespace(r.props), get_path(r.props, "metadata", "name")): r
+        for r in resources
+        if r.resource_type == ANALYSIS_TEMPLATE
+    }
+    monitors = [r for r in resources if r.resource_type == POD_MONITOR]
+    for rollout in resources:
+        if rollout.resource_type != ROLLOUT:
+            continue
+        canary = get_path(rollout.props, "spec", "strategy", "canary")
+        labels = get_path(canary, "canaryMetadata", "labels")
+        if not isinstance(canary, Mapping) or not isinstance(labels, Mapping):
+            continue
+        namespace = _namespace(rollout.props)
+        queries = [
+            query
+            for name, cluster_scope in _template_refs(canary)
+            if not cluster_scope and (namespace, name) in templates
+            for query in _queries(templates[(namespace, name)])
+        ]
+        used = sorted(key for key in labels if any(f'{key}="' in query for query in queries))
+        if not used:
+            continue
+        pod_labels = get_path(pod_template(ROLLOUT, rollout.props), "metadata", "labels")
+        feeding = [
+            monitor
+            for monitor in monitors
+            if _namespace(monitor.props) == namespace
+            and _matches(get_path(monitor.props, "spec", "selector"), pod_labels)
+            and set(used) <= set(get_path(monitor.props, "spec", "podTargetLabels") or [])
+        ]
+        if not feeding:
+            yield (
+                f"Rollout {label(rollout.props)}'s analysis selects series by "
+                f"{', '.join(used)} (canaryMetadata), but no PodMonitor in namespace {namespace} "
+                f"selects its pods with podTargetLabels {used}; without it the query never sees "
+                "the canary's requests and cannot roll back",
+                rollout.urn,
+            )
+
+
 # --- autoscaling and disruption budgets (stack) ---------------------------------------------------
 
 
@@ -467,6 +523,12 @@ POLICIES = [
             "minFirstWeight": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1},
             "maxFirstWeight": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
         },
+    ),
+    stack_policy(
+        name="k8s-canary-metric-source",
+        description="A canary analysis that selects by a canary pod label has a PodMonitor "
+        "copying that label onto the series.",
+        check=canary_metric_source,
     ),
     stack_policy(
         name="k8s-canary-analysis",

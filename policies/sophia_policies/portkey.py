@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pulumi_policy import EnforcementLevel
 
 from .common import REDACTED, embedded_document, get_path, is_list, resource_policy, words
 
 GATEWAY_CONFIG = "pulumi-python:dynamic/portkey:GatewayConfig"
 POLICIES_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_PRICES_FILE = "../components/portkey/prices.yaml"  # relative to policies/
+DEFAULT_LIFECYCLE_FILE = "../components/portkey/model_lifecycle.yaml"
 _THOUSAND = Decimal(1000)
 
 
@@ -164,9 +167,19 @@ def cost_ceiling(
                 f"{source}; add it before routing to it"
             )
             continue
-        max_tokens = get_path(leaf, "override_params", "max_tokens")
-        capped = isinstance(max_tokens, int) and not isinstance(max_tokens, bool)
-        output_tokens = max_tokens if capped else int(price["max_output_tokens"])
+        caps = [
+            value
+            for value in (
+                get_path(leaf, "override_params", "max_completion_tokens"),
+                get_path(leaf, "override_params", "max_tokens"),
+            )
+            if isinstance(value, int) and not isinstance(value, bool)
+        ]
+        # The gateway lets a client-sent max_completion_tokens replace max_tokens (Anthropic and
+        # Mistral map both to max_tokens; GW transformToProviderRequest, later key wins), so only a
+        # max_completion_tokens override is a cap the caller cannot lift.
+        capped = isinstance(get_path(leaf, "override_params", "max_completion_tokens"), int)
+        output_tokens = max(caps) if capped else int(price["max_output_tokens"])
         worst = (
             Decimal(prompt_tokens) * Decimal(str(price["input_per_1k"]))
             + Decimal(output_tokens) * Decimal(str(price["output_per_1k"]))
@@ -175,7 +188,8 @@ def cost_ceiling(
             yield (
                 f"{_gateway(props)}: {path} ({model}) can cost ${_usd(worst)} per request "
                 f"({prompt_tokens} prompt + {output_tokens} output tokens"
-                f"{'' if capped else ', no max_tokens'}, {source}); this stack's ceiling is "
+                f"{'' if capped else ', no max_completion_tokens override'}, {source}); this "
+                "stack's ceiling is "
                 f"${ceiling} (maxCostPerRequestUsd)"
             )
 
@@ -184,6 +198,92 @@ def _usd(amount: Decimal) -> str:
     """Exact enough to compare with a ceiling: 0.09998 stays 0.09998, never rounds to 0.1000."""
     text = f"{amount:.6f}".rstrip("0")
     return text + "0" if text.endswith(".") else text
+
+
+@functools.cache
+def _load_yaml(path: str) -> Mapping[str, Any]:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def lifecycle_table(config: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+    """(models, where the table came from): the policy config's copy, else the repository file."""
+    if config.get("lifecycleTable"):
+        return config["lifecycleTable"]["models"], "policy config lifecycleTable"
+    path = (POLICIES_DIR / str(config["lifecycleFile"])).resolve()
+    table = _load_yaml(str(path))
+    return table["models"], f"{path.name} v{table.get('version', '?')}"
+
+
+def _today(config: Mapping[str, Any]) -> date:
+    """`asOf` (YYYY-MM-DD) when the policy config pins the date, else today (UTC)."""
+    pinned = config.get("asOf")
+    return date.fromisoformat(str(pinned)) if pinned else datetime.now(UTC).date()
+
+
+def _routed_models(props: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    document, _ = parse_config(props)
+    if document is None:
+        return
+    for path, leaf, _ in leaves(document):
+        yield path, get_path(leaf, "override_params", "model") or leaf.get("model")
+
+
+def _retired_on(entry: Mapping[str, Any]) -> date | None:
+    value = entry.get("retired_on")
+    return value if isinstance(value, date) or value is None else date.fromisoformat(str(value))
+
+
+def model_retired(
+    resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]
+) -> Iterator[str]:
+    """Mandatory: every routed model is in the lifecycle table and not past its retirement."""
+    document, problem = parse_config(props)
+    if document is None:
+        yield f"{_gateway(props)}: cannot check its models because {problem}"
+        return
+    try:
+        models, source = lifecycle_table(config)
+    except (OSError, KeyError, TypeError, yaml.YAMLError) as error:
+        yield f"{_gateway(props)}: cannot read the model lifecycle table ({error})"
+        return
+    today = _today(config)
+    for path, model in _routed_models(props):
+        entry = models.get(model) if isinstance(model, str) else None
+        if entry is None:
+            yield (
+                f"{_gateway(props)} routes {path} to model {model!r}, which is not in {source}; "
+                "add it with its provider's deprecation source, or route to a served model"
+            )
+            continue
+        retired_on = _retired_on(entry)
+        if retired_on is not None and today >= retired_on:
+            yield (
+                f"{_gateway(props)} routes {path} to {model}, retired by "
+                f"{entry.get('provider')} on {retired_on} (source: {entry.get('source')}); "
+                "requests to it fail"
+            )
+
+
+def model_retiring(
+    resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]
+) -> Iterator[str]:
+    """Advisory: a routed model retires within `warnDaysBeforeRetirement` days."""
+    try:
+        models, source = lifecycle_table(config)
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        return  # portkey-model-retired reports an unreadable table
+    today = _today(config)
+    horizon = today + timedelta(days=int(config["warnDaysBeforeRetirement"]))
+    for path, model in _routed_models(props):
+        entry = models.get(model) if isinstance(model, str) else None
+        retired_on = _retired_on(entry) if entry is not None else None
+        if retired_on is not None and today < retired_on <= horizon:
+            yield (
+                f"{_gateway(props)} routes {path} to {model}, which {entry.get('provider')} "
+                f"retires on {retired_on} ({(retired_on - today).days} days; "
+                f"warnDaysBeforeRetirement {config['warnDaysBeforeRetirement']}, {source}); "
+                "move to its replacement before then"
+            )
 
 
 _CREDENTIAL_KEYS = ({"api", "key"}, {"token"}, {"password"}, {"secret"}, {"authorization"})
@@ -204,6 +304,12 @@ def no_inline_credentials(
                     "reference a Portkey provider (@slug) or virtual key instead"
                 )
 
+
+_LIFECYCLE_CONFIG: dict[str, dict[str, Any]] = {
+    "lifecycleFile": {"type": "string", "default": DEFAULT_LIFECYCLE_FILE},
+    "lifecycleTable": {"type": "object"},
+    "asOf": {"type": "string", "description": "YYYY-MM-DD; default today (UTC)"},
+}
 
 POLICIES = [
     resource_policy(
@@ -241,6 +347,24 @@ POLICIES = [
             "priceTable": {"type": "object"},
             "assumedPromptTokens": {"type": "integer", "minimum": 1},
         },
+    ),
+    resource_policy(
+        name="portkey-model-retired",
+        description="Every routed model is in the lifecycle table and not past its retirement.",
+        resource_types=[GATEWAY_CONFIG],
+        check=model_retired,
+        config=_LIFECYCLE_CONFIG,
+    ),
+    resource_policy(
+        name="portkey-model-retiring",
+        description="Warns while a routed model is within N days of its retirement.",
+        resource_types=[GATEWAY_CONFIG],
+        check=model_retiring,
+        config={
+            **_LIFECYCLE_CONFIG,
+            "warnDaysBeforeRetirement": {"type": "integer", "minimum": 0, "default": 90},
+        },
+        enforcement_level=EnforcementLevel.ADVISORY,
     ),
     resource_policy(
         name="portkey-no-inline-credentials",

@@ -1,4 +1,4 @@
-"""A local stand-in for the Portkey admin API (configs and usage-limits policies).
+"""A local stand-in for the Portkey admin API (configs, usage-limits policies, API-key defaults).
 
 Behaves as the Portkey brief documents: `x-portkey-api-key` auth (401 AB05 otherwise), flat bodies
 (or {success, data} with `wrap=True`), `config` returned as a JSON string (`config_as_string`),
@@ -7,8 +7,31 @@ can inject faults:
 - `fail_next(method, path, status)`    answer an error once (429 carries Retry-After: 0)
 - `drop_next(method, path)`            commit the write, then drop the connection (lost response)
 - `stale_next_put(path)`               answer a PUT with the previous version_id (stale response)
-- `delete_out_of_band(slug_or_id)`     delete behind our back; later reads get 403 AB03
+- `delete_out_of_band(slug_or_id)`     delete behind our back; later reads get 404 AB08
+- `deny(slug_or_id)`                   the key loses access: reads get 403 AB03, the object stays
 Binds 127.0.0.1 only; use the `portkey_admin` fixture.
+
+Quirks of the real API it follows, each with its source:
+- Error codes (Portkey-AI/docs-core api-reference/admin-api/error.mdx): AB08 404 "Resource not
+  found"; AB03 403 "User not allowed to access the resource" (a permission error, not "deleted");
+  AB01 400 validation.
+- Usage-limits policies need a workspace (docs-core product/enterprise-offering/budget-policies.mdx
+  "Workspace ID is required (can be provided via API key or request body)"; the fake's key is an
+  org-level admin key, so the body / query must carry it: Terraform RESOURCE_MATRIX "List
+  (requires ?workspace_id=xxx)"). Missing -> 400 AB01. GUESS: the exact code for that refusal.
+- periodic_reset is echoed upper-case (Portkey-AI/terraform internal/provider/idempotency_test.go
+  case usage_periodic_reset: sent "monthly", API returns "MONTHLY").
+- conditions are echoed with `excludes: null` added. GUESS: the shape Terraform's schema allows
+  (terraform-provider-portkey usage_limits_policy_resource.go: value string or array, optional
+  excludes); the exact echo is unverified.
+- PUT accepts conditions (same Terraform file: conditions "Updated in place").
+- The usage-limits list pages with page_size / current_page and answers `total` (Portkey-AI/openapi
+  listUsageLimitsPolicies); GUESS: pages count from 0 and at most `page_size_cap` items per page.
+- DELETE archives (OpenAPI deleteUsageLimitsPolicy: "Archive (soft delete)"); the list's status
+  filter defaults to active (OpenAPI), so archived policies drop out of it. GUESS: GET of an
+  archived policy answers 404 AB08.
+- API keys: see tests/fakes/portkey_api_keys.py (each rule with its source).
+Anything else (an unknown route or method) answers 404 AB08 "no route" loudly.
 """
 
 from __future__ import annotations
@@ -24,6 +47,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from tests.fakes.portkey_api_keys import ApiKeysMixin
 
 API_KEY = "pk-admin-test-0123456789abcdef"
 _ERRORS = {400: "AB01", 401: "AB05", 403: "AB03", 404: "AB08", 409: "AB07", 429: "AB06"}
@@ -47,14 +72,18 @@ class _Fault:
 
 
 @dataclass
-class FakePortkeyAdmin:
+class FakePortkeyAdmin(ApiKeysMixin):
     api_key: str = API_KEY
     wrap: bool = False
     config_as_string: bool = True
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    api_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    override_flag_as_int: bool = False
+    api_key_ignores_flag: bool = False
     requests: list[RecordedRequest] = field(default_factory=list)
     forbidden: set[str] = field(default_factory=set)
+    page_size_cap: int = 50
     _faults: list[_Fault] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _server: ThreadingHTTPServer | None = None
@@ -79,6 +108,10 @@ class FakePortkeyAdmin:
         with self._lock:
             self.configs.pop(handle, None)
             self.policies.pop(handle, None)
+            self.api_keys.pop(handle, None)
+
+    def deny(self, handle: str) -> None:
+        with self._lock:
             self.forbidden.add(handle)
 
     def calls(self) -> list[tuple[str, str]]:
@@ -182,6 +215,8 @@ class FakePortkeyAdmin:
             return self._configs(method, parts[1:], query, body, fault)
         if parts[:2] == ["policies", "usage-limits"]:
             return self._policies(method, parts[2:], query, body, fault)
+        if parts[:1] == ["api-keys"] and len(parts) == 2:
+            return self._api_keys(method, parts[1], body)
         return self._error(404, f"no route {method} {path}")
 
     def _configs(self, method, rest, query, body, fault) -> tuple[int, Any]:
@@ -200,7 +235,7 @@ class FakePortkeyAdmin:
             return 200, {k: created[k] for k in ("id", "slug", "version_id")} | {"object": "config"}
         slug = rest[0]
         if slug in self.forbidden:
-            return self._error(403, "You do not have access to this resource")
+            return self._error(403, "User not allowed to access the resource")
         config = self.configs.get(slug)
         if config is None:
             return self._error(404, f"config {slug} not found")
@@ -220,6 +255,13 @@ class FakePortkeyAdmin:
             stale = fault is not None and fault.kind == "stale"
             return 200, {"version_id": previous if stale else config["version_id"]}
         if method == "DELETE":
+            bound = sorted(
+                k["id"]
+                for k in self.api_keys.values()
+                if (k.get("defaults") or {}).get("config_id") == config["id"]
+            )
+            if bound:  # 409 AB07 (source: portkey_api_keys.py)
+                return self._error(409, f"config is the default config of API key(s) {bound}")
             del self.configs[slug]
             return 200, {}
         return self._error(404, "no route")
@@ -248,38 +290,69 @@ class FakePortkeyAdmin:
         self.configs[slug] = config
         return config
 
+    @staticmethod
+    def _stored(body: dict[str, Any]) -> dict[str, Any]:
+        """What the API keeps and echoes (see the quirks in the module doc)."""
+        stored = dict(body)
+        if isinstance(stored.get("periodic_reset"), str):
+            stored["periodic_reset"] = stored["periodic_reset"].upper()
+        if "conditions" in stored:
+            stored["conditions"] = [{"excludes": None, **c} for c in stored["conditions"]]
+        return stored
+
+    def seed_policy(self, body: dict[str, Any]) -> str:
+        policy_id = str(uuid.uuid4())
+        self.policies[policy_id] = {"id": policy_id, "status": "active", **self._stored(body)}
+        return policy_id
+
     def _policies(self, method, rest, query, body, fault) -> tuple[int, Any]:
         if not rest and method == "GET":
-            items = list(self.policies.values())
-            return 200, {"object": "list", "total": len(items), "data": items}
+            workspace = (query.get("workspace_id") or [None])[0]
+            if not workspace:
+                return self._error(400, "workspace_id is required")
+            size = min(int((query.get("page_size") or ["50"])[0]), self.page_size_cap)
+            page = int((query.get("current_page") or ["0"])[0])
+            items = [
+                p
+                for p in self.policies.values()
+                if p["status"] == "active" and p.get("workspace_id") == workspace
+            ]
+            chunk = items[page * size : (page + 1) * size]
+            return 200, {"object": "list", "total": len(items), "data": chunk}
         if not rest and method == "POST":
             missing = [
                 k
-                for k in ("conditions", "group_by", "type", "credit_limit")
+                for k in ("conditions", "group_by", "type", "credit_limit", "workspace_id")
                 if k not in (body or {})
             ]
             if missing:
                 return self._error(400, f"missing {missing}")
-            policy_id = str(uuid.uuid4())
-            self.policies[policy_id] = {"id": policy_id, "status": "active", **body}
+            policy_id = self.seed_policy(body)
             return 200, {"id": policy_id, "object": "policy"}
         policy_id = rest[0]
         if policy_id in self.forbidden:
-            return self._error(403, "You do not have access to this resource")
+            return self._error(403, "User not allowed to access the resource")
         policy = self.policies.get(policy_id)
-        if policy is None:
+        if policy is None or policy["status"] == "archived":
             return self._error(404, f"policy {policy_id} not found")
         if method == "GET":
             return 200, dict(policy)
         if method == "PUT":
-            allowed = {"name", "credit_limit", "alert_threshold", "periodic_reset", "status"}
+            allowed = {
+                "name",
+                "conditions",
+                "credit_limit",
+                "alert_threshold",
+                "periodic_reset",
+                "reset_usage_for_value",
+            }
             extra = set(body) - allowed
             if extra:
                 return self._error(400, f"cannot update {sorted(extra)}")
-            policy.update(body)
+            policy.update(self._stored(body))
             return 200, {}
         if method == "DELETE":
-            del self.policies[policy_id]
+            policy["status"] = "archived"
             return 200, {}
         return self._error(404, "no route")
 

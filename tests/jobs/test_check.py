@@ -67,37 +67,56 @@ def test_every_committed_stack_passes(synthesized: Callable[[str], Synthesis], s
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_crds_are_skipped_by_name_and_the_rollout_pod_template_is_validated(
+def test_custom_resources_are_validated_against_upstream_schemas(
     synthesized: Callable[[str], Synthesis], stack: str
 ) -> None:
     report = check(synthesized(stack))
     skipped = {(s.resource_type.rsplit(":", 1)[-1], s.reason) for s in report.schema_skipped}
-    assert skipped == {
-        ("Release", "a Helm release, not a Kubernetes object"),
-        (
-            "HTTPRoute",
-            "kubernetes-validate has no schema for gateway.networking.k8s.io/v1 HTTPRoute (a custom resource)",
-        ),
-        (
-            "AnalysisTemplate",
-            "kubernetes-validate has no schema for argoproj.io/v1alpha1 AnalysisTemplate (a custom resource)",
-        ),
-        (
-            "Rollout",
-            "kubernetes-validate has no schema for argoproj.io/v1alpha1 Rollout (a custom resource); its spec.template was validated as a PodTemplate",
-        ),
+    assert skipped == {("Release", "a Helm release, not a Kubernetes object")}
+    assert report.schema_sources == {
+        "@kubernetes-models/argo-rollouts 2.0.0",
+        "@kubernetes-models/gateway-api 2.0.0",
+        "@kubernetes-models/prometheus-operator 6.0.0",
     }
+    for entry in (
+        "kubernetes:argoproj.io/v1alpha1:Rollout sophia-api-rollout "
+        "(@kubernetes-models/argo-rollouts 2.0.0)",
+        "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate sophia-api-analysis "
+        "(@kubernetes-models/argo-rollouts 2.0.0)",
+        "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute sophia-api-route "
+        "(@kubernetes-models/gateway-api 2.0.0)",
+        "kubernetes:monitoring.coreos.com/v1:PodMonitor sophia-api-pod-monitor "
+        "(@kubernetes-models/prometheus-operator 6.0.0)",
+    ):
+        assert entry in report.schema_valid
     assert f"{ROLLOUT} spec.template (as PodTemplate) sophia-api-rollout" in report.schema_valid
     kinds = {entry.split(" ")[0].rsplit(":", 1)[-1] for entry in report.schema_valid}
     assert {"Namespace", "ConfigMap", "Secret", "Service", "HorizontalPodAutoscaler"} <= kinds
     assert {"PodDisruptionBudget", "NetworkPolicy", "Role", "RoleBinding"} <= kinds
+    text = render_check(report)
+    assert (
+        "Kubernetes schemas (1.34, kubernetes-validate; @kubernetes-models/argo-rollouts 2.0.0; "
+        "@kubernetes-models/gateway-api 2.0.0; @kubernetes-models/prometheus-operator 6.0.0)"
+    ) in text
+
+
+def test_a_misspelt_rollout_field_fails_the_check(synthesized: Callable[[str], Synthesis]) -> None:
+    synthesis = copy.deepcopy(synthesized("prod"))
+    (rollout,) = synthesis.by_type(ROLLOUT)
+    rollout.inputs["spec"]["strategy"]["canary"]["canaryMetdata"] = {"labels": {"role": "canary"}}
+    report = check(synthesis)
+    assert [v.message.split(" (the schema")[0] for v in report.by_policy(SCHEMA_RULE)] == [
+        f"{ROLLOUT} does not match its schema (@kubernetes-models/argo-rollouts 2.0.0) at "
+        "spec.strategy.canary.canaryMetdata: unknown field 'canaryMetdata'"
+    ]
+    assert report.exit_code == EXIT_VIOLATIONS
 
 
 def test_the_report_renders_a_pass(synthesized: Callable[[str], Synthesis]) -> None:
     text = render_check(check(synthesized("prod")))
     lines = text.splitlines()
     assert re.fullmatch(
-        r"Policy check of stack prod: pack sophia-infra, 29 policies over \d+ declared resources \(config policies/config/prod.json\)",
+        rf"Policy check of stack prod: pack sophia-infra, {len(POLICIES)} policies over \d+ declared resources \(config policies/config/prod\.json\)",
         lines[0],
     )
     assert lines[1] == "0 mandatory and 0 advisory violation(s)"
@@ -211,13 +230,13 @@ def test_a_raised_llm_ceiling_fails_the_policy_ceiling() -> None:
     report = check(mutated("prod", "portkey", change))
     assert mandatory_rules(report) == {"portkey-cost-ceiling"}
     assert report.mandatory[0].message == (
-        "gateway config sophia-prod-routing: config.targets[1](premium).targets[0] (gpt-4-turbo) can cost $0.14288 per request (2000 prompt + 4096 output tokens, prices.yaml v1); this stack's ceiling is $0.1 (maxCostPerRequestUsd)"
+        "gateway config sophia-prod-routing: config.targets[1](premium).targets[0] (gpt-5.4-2026-03-05) can cost $0.49652 per request (2000 prompt + 32768 output tokens, prices.yaml v2); this stack's ceiling is $0.1 (maxCostPerRequestUsd)"
     )
 
 
 def test_a_staging_gateway_without_fallback_fails() -> None:
     def change(config: dict[str, Any]) -> None:
-        config["portkey"]["fallback"] = {"order": ["gpt-4-turbo"]}
+        config["portkey"]["fallback"] = {"order": ["primary-openai"]}
 
     report = check(mutated("staging", "portkey", change))
     assert mandatory_rules(report) == {"portkey-fallback"}

@@ -14,6 +14,7 @@ COVERED = {
     "estuary-endpoint-config-secret",
     "estuary-no-auto-add-bindings",
     "estuary-materialization-key-pair",
+    "estuary-connector-tag-pinned",
 }
 
 SECRET_OUTPUTS = options(additional_secret_outputs=["encryptedConfig", "configHash"])
@@ -35,6 +36,7 @@ MATERIALIZATION: dict[str, Any] = {
 CAPTURE: dict[str, Any] = {
     "catalogName": "sophia/prod/github/source-github",
     "connectorImage": "ghcr.io/estuary/source-github",
+    "connectorTag": "v1",
     "autoDiscover": {"addNewBindings": False, "evolveIncompatibleCollections": True},
     "endpointConfig": REDACTED,
 }
@@ -144,3 +146,17 @@ def test_the_offline_view_reports_key_pair_not_applicable() -> None:
             {**MATERIALIZATION, "endpointConfig": REDACTED},
             stack_tags=OFFLINE_VIEW,
         )
+
+
+def test_moving_connector_tags_fire_where_forbidden() -> None:
+    for tag in ("dev", ":dev", "latest", ""):
+        assert check(
+            "estuary-connector-tag-pinned", estuary.CAPTURE, {**CAPTURE, "connectorTag": tag}
+        ) == [
+            f"capture sophia/prod/github/source-github uses connector tag {tag.lstrip(':') or '(none)'!r}, which is not a pinned release tag; allowed here: tags matching ^v[0-9]+$ (e.g. 'v1')"
+        ]
+    assert check("estuary-connector-tag-pinned", estuary.CAPTURE, CAPTURE) == []
+    assert check("estuary-connector-tag-pinned", estuary.MATERIALIZATION, MATERIALIZATION) == []
+    dev = {**CAPTURE, "connectorTag": "dev"}
+    allowed = {"allowMovingTags": True, "pinnedTagPattern": "^v[0-9]+$"}
+    assert check("estuary-connector-tag-pinned", estuary.CAPTURE, dev, allowed) == []

@@ -20,6 +20,7 @@ COVERED = {
     "k8s-autoscaling-and-disruption-budget",
     "k8s-canary-first-weight",
     "k8s-canary-analysis",
+    "k8s-canary-metric-source",
 }
 
 DIGEST = "ghcr.io/sophia-ai/api@sha256:" + "6f" * 32
@@ -348,6 +349,65 @@ def test_a_canary_at_the_stack_threshold_passes() -> None:
     resources = stack((k8s.ROLLOUT, ROLLOUT), (k8s.ANALYSIS_TEMPLATE, ANALYSIS))
     assert check_stack("k8s-canary-analysis", resources, {"maxErrorRate": 0.01}) == []
     assert k8s.failure_threshold("result >= 0.05") == 0.05
+
+
+def _role_labelled() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    rollout = copy.deepcopy(ROLLOUT)
+    rollout["spec"]["strategy"]["canary"]["canaryMetadata"] = {"labels": {"role": "canary"}}
+    analysis = copy.deepcopy(ANALYSIS)
+    analysis["spec"]["metrics"][0]["provider"]["prometheus"]["query"] = (
+        'sum(rate(http_requests_total{namespace="sophia-prod",role="canary"}[2m]))'
+    )
+    monitor = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": {"name": "sophia-api", "namespace": "sophia-prod"},
+        "spec": {
+            "selector": {"matchLabels": LABELS},
+            "podMetricsEndpoints": [{"port": "metrics"}],
+            "podTargetLabels": ["role"],
+        },
+    }
+    return rollout, analysis, monitor
+
+
+METRIC_SOURCE_MISSING = (
+    "Rollout sophia-api's analysis selects series by role (canaryMetadata), but no PodMonitor in "
+    "namespace sophia-prod selects its pods with podTargetLabels ['role']; without it the query "
+    "never sees the canary's requests and cannot roll back"
+)
+
+
+def test_a_canary_label_query_without_a_pod_monitor_fires() -> None:
+    rollout, analysis, monitor = _role_labelled()
+    resources = stack((k8s.ROLLOUT, rollout), (k8s.ANALYSIS_TEMPLATE, analysis))
+    assert check_stack("k8s-canary-metric-source", resources) == [
+        (METRIC_SOURCE_MISSING, resources[0].urn)
+    ]
+    no_label = copy.deepcopy(monitor)
+    no_label["spec"]["podTargetLabels"] = []
+    elsewhere = copy.deepcopy(monitor)
+    elsewhere["metadata"]["namespace"] = "monitoring"
+    other_pods = copy.deepcopy(monitor)
+    other_pods["spec"]["selector"] = {"matchLabels": {"app": "other"}}
+    for wrong in (no_label, elsewhere, other_pods):
+        resources = stack(
+            (k8s.ROLLOUT, rollout), (k8s.ANALYSIS_TEMPLATE, analysis), (k8s.POD_MONITOR, wrong)
+        )
+        assert [m for m, _ in check_stack("k8s-canary-metric-source", resources)] == [
+            METRIC_SOURCE_MISSING
+        ]
+
+
+def test_a_pod_monitor_copying_the_label_passes() -> None:
+    rollout, analysis, monitor = _role_labelled()
+    resources = stack(
+        (k8s.ROLLOUT, rollout), (k8s.ANALYSIS_TEMPLATE, analysis), (k8s.POD_MONITOR, monitor)
+    )
+    assert check_stack("k8s-canary-metric-source", resources) == []
+    # A query that does not select by a canary label needs no PodMonitor.
+    plain = stack((k8s.ROLLOUT, rollout), (k8s.ANALYSIS_TEMPLATE, ANALYSIS))
+    assert check_stack("k8s-canary-metric-source", plain) == []
 
 
 # --- HPA and PDB ---------------------------------------------------------------------------------------

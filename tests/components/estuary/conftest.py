@@ -41,7 +41,11 @@ FAST = Tuning(
 # Distinct plaintext markers: tests search every artefact for them.
 SECRETS: dict[str, dict[str, str]] = {
     "github": {"personal_access_token": "ghp_PLAINTEXT_github_5f1a"},
-    "hubspot": {"access_token": "pat-PLAINTEXT-hubspot-77c2"},
+    "hubspot": {
+        "client_id": "PLAINTEXT_hubspot_client_77c1",
+        "client_secret": "PLAINTEXT_hubspot_secret_77c2",
+        "refresh_token": "PLAINTEXT_hubspot_refresh_77c3",
+    },
     "slack": {"api_token": "xoxb-PLAINTEXT-slack-9d0e"},
     "intercom": {"access_token": "PLAINTEXT_intercom_3b4c"},
     "gong": {
@@ -61,7 +65,7 @@ ALL_PLAINTEXTS = [v for creds in SECRETS.values() for v in creds.values()] + [
 ALL_SOURCES = {
     "github": {"enabled": True, "repositories": ["sophia-ai/api"], "startDate": "2025-01-01"},
     "hubspot": {"enabled": True, "interval": "15m"},
-    "slack": {"enabled": True},
+    "slack": {"enabled": True, "startDate": "2025-01-01T00:00:00Z"},
     "intercom": {"enabled": True},
     "gong": {"enabled": True},
     "usergems": {"enabled": True},
@@ -113,6 +117,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeControlPlane]:
         yield control_plane
     finally:
         control_plane.stop()
+    # The stand-in fails loudly: a call it does not implement must not pass unnoticed.
+    assert control_plane.state.unsupported == [], control_plane.state.unsupported
 
 
 @pytest.fixture

@@ -98,7 +98,7 @@ def test_transient_publish_failure_is_retried(
     fake: FakeControlPlane, captures: CaptureProvider
 ) -> None:
     props = capture_inputs("intercom")
-    fake.state.fail_next_publication("buildIdLockFailure")
+    fake.state.race_next_commit()  # another publication committed between build and commit
     captures.create(props)
     _invariants(fake, props["catalogName"], live=True)
     assert len(fake.state.publications) == 2
@@ -112,6 +112,10 @@ def test_lost_create_is_adopted_not_duplicated(
     first = captures.create(props).outs
     again = captures.create(props).outs
     _invariants(fake, props["catalogName"], live=True)
+    # Estuary refused the must-not-exist publication as a build error (not a separate
+    # status); the provider read that, then adopted the live task.
+    finals = [p["final"]["type"] for p in fake.state.publications.values()]
+    assert finals == ["success", "buildFailed", "success"]
     # Adoption republished our declaration over the live one, expecting its pub id.
     staged = [
         b
@@ -182,3 +186,19 @@ def test_bad_refresh_token_is_a_clear_error_without_the_token(
     assert info.value.status == 401 and "generate_access_token" in str(info.value)
     assert "WRONG_SECRET_123" not in str(info.value)
     assert token.decode() not in str(info.value)
+
+
+def test_create_whose_publication_answer_was_lost_is_adopted(
+    fake: FakeControlPlane, captures: CaptureProvider
+) -> None:
+    """The publication committed, every answer after it was lost, and the provider gave up;
+    Pulumi then retries the create: it adopts the task instead of failing or duplicating."""
+    props = capture_inputs("github")
+    fake.state.add_fault("POST", "publications", "commit_then_drop")
+    fake.state.add_fault("GET", "publications", "drop", times=100)
+    with pytest.raises(EstuaryApiError):
+        captures.create(props)
+    fake.state.faults.clear()
+    outs = captures.create(props).outs
+    _invariants(fake, props["catalogName"], live=True)
+    assert outs["lastPubId"] == fake.state.live[props["catalogName"]]["last_pub_id"]

@@ -19,7 +19,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         self.resources.append(args)
-        return f"{args.name}-id", dict(args.inputs)
+        outputs = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            outputs["result"] = f"TOKEN-{args.name}"
+        return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         return {}
@@ -82,14 +85,17 @@ def test_dev_declares_every_enabled_capture_and_one_materialization(mocks: Recor
         assert sorted(names) == sorted(c.inputs["catalogName"] for c in captures)
         by_source = {c.name.removeprefix("estuary-"): c.inputs for c in captures}
         github = by_source["github"]
+        # source-github has no discussions resource: no binding that cannot work, and the
+        # capture says why (visible in the synth tree).
         assert [b["resource"]["stream"] for b in github["bindings"]] == [
             "commits",
             "pull_requests",
             "issues",
-            "discussions",
+            "comments",
             "releases",
             "workflows",
         ]
+        assert "no discussions resource" in github["notCaptured"]["discussions"]
         for source in ("usergems", "apollo", "zenrows", "apify"):
             assert by_source[source]["connectorImage"] == "ghcr.io/estuary/source-http-ingest"
         targets = [b["target"] for c in captures for b in c.inputs["bindings"]]
@@ -99,6 +105,15 @@ def test_dev_declares_every_enabled_capture_and_one_materialization(mocks: Recor
             for c in captures
         )
         assert all(c.inputs["autoDiscover"]["addNewBindings"] is True for c in captures)
+        # One generated bearer token per webhook capture, used as its requireAuthToken.
+        tokens = _by_type(mocks, "random:index/randomPassword:RandomPassword")
+        assert sorted(t.name for t in tokens) == sorted(
+            f"estuary-{s}-webhook-token" for s in ("usergems", "apollo", "zenrows", "apify")
+        )
+        for source in ("usergems", "apollo", "zenrows", "apify"):
+            config = _unwrap_secret(by_source[source]["endpointConfig"])
+            assert config["requireAuthToken"] == f"TOKEN-estuary-{source}-webhook-token"
+            assert "require_auth_token" not in config
         mat = mats[0].inputs
         assert mat_name == "sophia/dev/snowflake/materialize-snowflake"
         assert mat["connectorImage"] == "ghcr.io/estuary/materialize-snowflake"
@@ -109,11 +124,14 @@ def test_dev_declares_every_enabled_capture_and_one_materialization(mocks: Recor
             "user": "ESTUARY_LOADER_USER",
             "private_key": PRIVATE_KEY,
         }
+        assert config["timestamp_type"] == "TIMESTAMP_LTZ"
         assert config["schema"] == "ESTUARY_REALTIME"
         assert config["warehouse"] == "ESTUARY_LOAD_WH" and config["role"] == "ESTUARY_LOADER"
         assert pipeline.prefix == "sophia/dev/"
 
-    return pulumi.Output.all(pipeline.capture_names, pipeline.materialization_name).apply(check)
+    return pulumi.Output.all(
+        pipeline.capture_names, pipeline.materialization_name, pipeline.webhook_tokens
+    ).apply(lambda v: check(v[:2]))
 
 
 @pulumi.runtime.test
@@ -121,7 +139,11 @@ def test_prod_disables_add_new_bindings_and_only_enabled_sources(mocks: Recordin
     prod = settings(
         tenantPrefix="sophia/prod/",
         sources={
-            "github": {"enabled": True, "repositories": ["sophia-ai/api"]},
+            "github": {
+                "enabled": True,
+                "repositories": ["sophia-ai/api"],
+                "startDate": "2025-01-01",
+            },
             "gong": {"enabled": True, "interval": "1h"},
         },
     )
@@ -132,7 +154,9 @@ def test_prod_disables_add_new_bindings_and_only_enabled_sources(mocks: Recordin
         names = args[0]
         assert sorted(names) == ["sophia/prod/github/source-github", "sophia/prod/gong/source-gong"]
         captures = _by_type(mocks, "pulumi-python:dynamic/estuary:Capture")
-        assert all(c.inputs["autoDiscover"]["addNewBindings"] is False for c in captures)
+        # No autoDiscover at all: background discovers would rewrite the declared
+        # collections (docs/estuary.md).
+        assert all(c.inputs.get("autoDiscover") is None for c in captures)
         gong = next(c for c in captures if c.name == "estuary-gong")
         assert gong.inputs["interval"] == "1h"
         mat = _by_type(mocks, "pulumi-python:dynamic/estuary:Materialization")[0]
@@ -140,7 +164,7 @@ def test_prod_disables_add_new_bindings_and_only_enabled_sources(mocks: Recordin
             "GITHUB_COMMITS",
             "GITHUB_PULL_REQUESTS",
             "GITHUB_ISSUES",
-            "GITHUB_DISCUSSIONS",
+            "GITHUB_COMMENTS",
             "GITHUB_RELEASES",
             "GITHUB_WORKFLOWS",
             "GONG_CALLS",
@@ -157,6 +181,7 @@ def test_secrets_stay_secret(mocks: RecordingMocks):
     def check(_: Any) -> None:
         tasks = [r for r in mocks.resources if r.typ.startswith("pulumi-python:dynamic/estuary:")]
         assert len(tasks) == 10
+        assert all(t.inputs["endpointConfig"] for t in tasks)
         for task in tasks:
             # The endpoint config reaches the engine as a secret; nothing else holds plaintext.
             _unwrap_secret(task.inputs["endpointConfig"])

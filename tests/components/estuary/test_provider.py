@@ -4,6 +4,7 @@ the materialization, no-op reads/diffs, drift, background changes and conflicts.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -44,16 +45,17 @@ def test_capture_lifecycle(fake: FakeControlPlane, captures: CaptureProvider, so
     staged = [b for r in fake.state.calls("POST", "draft_specs") for b in r.body]
     assert {r["catalog_name"]: r["expect_pub_id"] for r in staged}[name] == MUST_NOT_EXIST
     live_config = fake.state.live[name]["spec"]["endpoint"]["connector"]["config"]
-    assert "sops" in live_config and outs["encryptedConfig"] == live_config
+    assert "sops" in live_config and json.loads(outs["encryptedConfig"]) == live_config
     assert outs["lastPubId"] == fake.state.live[name]["last_pub_id"]
     assert "endpointConfig" not in outs
     _assert_clean(fake)
 
-    # Refresh of an unchanged task: reads only, and no diff afterwards.
+    # Refresh of an unchanged task: one read, the same outputs (0 changes), no diff after.
     fake.state.reset_requests()
     read = captures.read(name, {**outs, "__provider": "x"})
     assert read.id == name
     assert [r.method for r in fake.state.requests] == ["GET"]
+    assert read.outs == outs
     fake.state.reset_requests()
     assert captures.diff(name, read.outs, props).changes is False
     assert fake.state.requests == []
@@ -97,11 +99,17 @@ def test_materialization_lifecycle(
     outs = materializations.create(props).outs
     live = fake.state.live[name]["spec"]
     assert live["endpoint"]["connector"]["image"] == "ghcr.io/estuary/materialize-snowflake:v4"
-    creds = live["endpoint"]["connector"]["config"]["credentials"]
+    config = live["endpoint"]["connector"]["config"]
+    creds = config["credentials"]
+    assert config["timestamp_type"] == "TIMESTAMP_LTZ"
     assert creds["auth_type"] == "jwt" and "private_key_sops" in creds
     assert "private_key" not in creds
 
+    # Live bindings come back with `fields: {recommended: true}` (models re-serialization);
+    # a refresh of the unchanged task still changes nothing.
+    assert all(b["fields"] == {"recommended": True} for b in live["bindings"])
     read = materializations.read(name, outs)
+    assert read.outs == outs
     assert materializations.diff(name, read.outs, props).changes is False
 
     news = copy.deepcopy(props)
@@ -165,11 +173,21 @@ def test_background_changes_are_not_drift(
         "resource": {"stream": "stargazers", "syncMode": "incremental"},
         "target": "sophia/test/github/stargazers",
     }
-    fake.state.auto_discover(
+    commits = "sophia/test/github/commits"
+    evolved = {"type": "object", "properties": {"sha": {"type": "string"}, "url": {"type": "string"}},
+               "required": ["sha"]}  # fmt: skip
+    fake.state.background_discover(
         name,
-        discovered,
-        ("sophia/test/github/stargazers", {"schema": {"type": "object"}, "key": ["/id"]}),
-    )
+        schemas={commits: evolved},
+        new_bindings=[
+            (
+                discovered["resource"],
+                discovered["target"],
+                {"schema": {"type": "object", "properties": {"id": {"type": "integer"}},
+                            "required": ["id"]}, "key": ["/id"]},
+            )
+        ],
+    )  # fmt: skip
     fake.state.touch(name)
 
     read = captures.read(name, outs)
@@ -178,11 +196,35 @@ def test_background_changes_are_not_drift(
     assert captures.diff(name, read.outs, props).changes is False
     assert fake.state.requests == []
 
-    # An update after refresh keeps what autoDiscover added.
+    # An update after refresh keeps what autoDiscover added, and does not publish the
+    # declared schema over the one Estuary's discover wrote.
     news = {**props, "interval": "2m"}
     captures.update(name, read.outs, news)
     targets = [b["target"] for b in fake.state.live[name]["spec"]["bindings"]]
     assert "sophia/test/github/stargazers" in targets
+    assert fake.state.live[commits]["spec"]["writeSchema"] == evolved
+    staged = {b["catalog_name"] for r in fake.state.calls("POST", "draft_specs") for b in r.body}
+    assert staged == {name}
+
+
+def test_without_auto_discover_declared_collections_are_authoritative(
+    fake: FakeControlPlane, captures: CaptureProvider
+) -> None:
+    props = capture_inputs("gong", settings=settings(addNewBindings=False))
+    assert props["autoDiscover"] is None  # no background discovers to overwrite them
+    name = props["catalogName"]
+    outs = captures.create(props).outs
+    assert fake.state.background_discover(name, schemas={}) is None
+    calls = "sophia/test/gong/calls"
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["writeSchema"]["properties"]["id"]["type"] = "string"
+
+    fake.state.oob_update(calls, edit)
+    read = captures.read(name, outs)
+    assert captures.diff(name, read.outs, props).changes is True
+    captures.update(name, read.outs, props)
+    assert fake.state.live[calls]["spec"] == props["collections"][calls]
 
 
 def test_touch_publication_is_not_drift(fake: FakeControlPlane, captures: CaptureProvider) -> None:
@@ -204,7 +246,12 @@ def test_update_never_overwrites_someone_elses_change(
 
     with pytest.raises(ConflictError) as info:
         captures.update(name, outs, {**props, "interval": "1m"})
-    assert "changed outside this Pulumi stack" in str(info.value)
+    # Estuary reports it as a build error; the message names the task and both ids.
+    assert info.value.status_type == "buildFailed"
+    text = str(info.value)
+    assert f"{name} was changed outside this Pulumi stack" in text
+    assert f"last saw publication {outs['lastPubId']}" in text
+    assert f"live spec is at publication {theirs}" in text
     assert fake.state.live[name]["last_pub_id"] == theirs
     assert fake.state.live[name]["spec"]["interval"] == "45m"
     _assert_clean(fake)
@@ -244,7 +291,7 @@ def test_diff_forces_replacement_for_name_and_image(captures: CaptureProvider) -
 def test_diff_is_canonical(captures: CaptureProvider) -> None:
     props = capture_inputs("github")
     olds = {**{k: v for k, v in props.items() if k != "endpointConfig"}}
-    from components.estuary.provider import config_hash
+    from components.estuary.specs import config_hash
 
     olds.update(configHashSalt="salt", configHash=config_hash(props["endpointConfig"], "salt"))
     shuffled = {**props, "bindings": list(reversed(props["bindings"])), "connectorTag": ":v1"}
@@ -307,3 +354,37 @@ def test_missing_anon_key_is_a_clear_error(
             "sophia/test/github/source-github", {"catalogName": "sophia/test/github/source-github"}
         )
     assert fake.state.requests == []
+
+
+def test_delete_of_a_spec_deleted_meanwhile_succeeds(
+    fake: FakeControlPlane, captures: CaptureProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gone between our read and our publication: Estuary's build error for deleting a spec
+    that is not live ("no such live spec exists") means the goal is met."""
+    from components.estuary.client import EstuaryClient
+
+    props = capture_inputs("intercom")
+    name = props["catalogName"]
+    outs = captures.create(props).outs
+    real = EstuaryClient.create_draft
+
+    def deleted_meanwhile(self: EstuaryClient, detail: str) -> str:
+        fake.state.oob_delete(name)
+        return real(self, detail)
+
+    monkeypatch.setattr(EstuaryClient, "create_draft", deleted_meanwhile)
+    captures.delete(name, outs)  # no error
+    finals = [p["final"]["type"] for p in fake.state.publications.values()]
+    assert finals == ["success", "buildFailed"]  # the create, then the refused deletion
+    _assert_clean(fake)
+
+
+def test_refresh_of_an_unchanged_auto_discovering_capture_changes_nothing(
+    fake: FakeControlPlane, captures: CaptureProvider
+) -> None:
+    props = capture_inputs("slack", settings=settings(addNewBindings=True))
+    assert props["autoDiscover"]["addNewBindings"] is True
+    outs = captures.create(props).outs
+    read = captures.read(props["catalogName"], outs)
+    assert read.outs == outs
+    assert captures.diff(props["catalogName"], read.outs, props).changes is False

@@ -31,7 +31,10 @@ def test_round_trips(fake: FakeControlPlane) -> None:
     update, detail = _count(fake)
     rows.append(("update (config unchanged)", update, detail))
 
-    rotated = {**news, "endpointConfig": {**news["endpointConfig"], "start_date": "2025-02-01"}}
+    rotated = {
+        **news,
+        "endpointConfig": {**news["endpointConfig"], "start_date": "2025-02-01T00:00:00Z"},
+    }
     outs = provider.update(name, outs, rotated).outs
     update_cfg, detail = _count(fake)
     rows.append(("update (config changed)", update_cfg, detail))

@@ -131,3 +131,103 @@ def test_pickled_provider_loads_in_a_fresh_host_process() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "components.estuary.provider CaptureProvider []"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is not None and item not in seen:
+            seen.append(item)
+            todo += [item.__cause__, item.__context__]
+    return seen
+
+
+def test_encryption_failure_leaks_no_plaintext(
+    fake: FakeControlPlane, caplog: pytest.LogCaptureFixture
+) -> None:
+    """config-encryption answers FailedValidation with the plaintext document (private key
+    included); nothing of it may reach the exception, its chain, a traceback or a log."""
+    import traceback
+
+    import requests
+
+    caplog.set_level(logging.DEBUG)
+    props = materialization_inputs()
+    props["endpointConfig"]["host"] = "acme.example.com"  # not *.snowflakecomputing.com
+    # The stand-in's answer has the real shape, so the test means something:
+    schema = fake_schema("ghcr.io/estuary/materialize-snowflake")
+    answer = requests.post(
+        fake.encryption_url + "/v1/encrypt-config",
+        json={"config": props["endpointConfig"], "schema": schema},
+        timeout=5,
+    )
+    assert answer.status_code == 400 and answer.json()["error"] == "FailedValidation"
+    assert (
+        "PLAINTEXT_snowflake_pem_99aa"
+        in answer.json()["details"]["document"]["credentials"]["private_key"]
+    )
+
+    with pytest.raises(Exception) as info:
+        MaterializationProvider(tuning=FAST).create(props)
+    exc = info.value
+    assert "FailedValidation" in str(exc) and "/host" in str(exc)
+    texts = [str(e) for e in _chain(exc)] + [repr(e) for e in _chain(exc)]
+    texts += ["".join(traceback.format_exception(exc)), caplog.text]
+    texts += [repr(vars(e)) for e in _chain(exc)]
+    assert [t for t in texts if _leaks(t)] == []
+    assert "acme.example.com" not in str(exc)  # error texts quoting values are dropped too
+    assert fake.state.drafts == {}  # nothing was staged
+
+
+def fake_schema(image: str) -> dict:
+    from tests.fakes.estuary_connectors import CONNECTORS
+
+    return CONNECTORS[image].endpoint_schema
+
+
+def test_a_credential_the_schema_does_not_mark_secret_is_never_published(
+    fake: FakeControlPlane,
+) -> None:
+    """The old webhook field name `require_auth_token` is not in the connector's schema, so
+    encrypt-config leaves it in plain text; the provider refuses to publish it."""
+    from components.estuary.client import EstuaryError
+
+    props = capture_inputs("usergems")
+    config = dict(props["endpointConfig"])
+    config["require_auth_token"] = config.pop("requireAuthToken")
+    with pytest.raises(EstuaryError) as info:
+        CaptureProvider(tuning=FAST).create({**props, "endpointConfig": config})
+    assert "/require_auth_token" in str(info.value) and "does not mark" in str(info.value)
+    assert _leaks(str(info.value)) == []
+    assert fake.state.drafts == {} and fake.state.live == {}
+
+
+def test_reused_ciphertext_survives_pulumi_state(fake: FakeControlPlane) -> None:
+    """sops' MAC covers values in document order. Pulumi state does not keep key order
+    (Structs, checkpoints written with sorted keys): an update that keeps the config must
+    stage exactly the ciphertext Estuary returned, or Validate fails with "MAC mismatch"."""
+    captures = CaptureProvider(tuning=FAST)
+    props = capture_inputs("gong")
+    name = props["catalogName"]
+    outs = captures.create(props).outs
+    from_state = json.loads(json.dumps(outs, sort_keys=True))
+    fake.state.reset_requests()
+    updated = captures.update(name, from_state, {**props, "interval": "9m"}).outs
+    assert fake.state.calls("POST", "encrypt-config") == []  # reused, not re-encrypted
+    assert fake.state.live[name]["spec"]["interval"] == "9m"
+    assert updated["lastPubId"] == fake.state.live[name]["last_pub_id"]
+
+
+def test_a_connector_error_quoting_a_credential_is_masked(fake: FakeControlPlane) -> None:
+    """Draft errors are connector messages; one that quotes a credential is masked."""
+    props = capture_inputs("slack")
+    token = props["endpointConfig"]["credentials"]["api_token"]
+    fake.state.fail_next_publication(
+        "buildFailed", [{"scope": "flow://capture/x", "detail": f"token {token} was revoked"}]
+    )
+    with pytest.raises(Exception) as info:
+        CaptureProvider(tuning=FAST).create(props)
+    assert "token <redacted> was revoked" in str(info.value)
+    assert [e for e in _chain(info.value) if _leaks(str(e)) or _leaks(repr(e))] == []

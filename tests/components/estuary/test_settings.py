@@ -33,3 +33,51 @@ def test_bad_values_say_what_is_allowed(raw: dict, needle: str) -> None:
     with pytest.raises(ValidationError) as info:
         EstuarySettings.model_validate({"tenantPrefix": "sophia/dev/", **raw})
     assert needle in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "needle"),
+    [
+        # The connector builds https://{region}.api.gong.io.
+        ({"gong": {"region": "api"}}, "not 'api', not a host name"),
+        ({"gong": {"region": "us-1.api.gong.io"}}, "is not a Gong region"),
+        # GitHub and Slack require a start date (their published specs).
+        ({"github": {"enabled": True, "repositories": ["a/b"]}}, "github is enabled but has no"),
+        ({"slack": {"enabled": True}}, "slack is enabled but has no startDate"),
+        ({"slack": {"lookbackWindow": 0}}, "greater than or equal to 1"),
+        # source-hubspot-native has no start_date field.
+        ({"hubspot": {"startDate": "2025-01-01"}}, "Extra inputs are not permitted"),
+    ],
+)
+def test_connector_options_follow_the_connectors_specs(raw: dict, needle: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        EstuarySettings.model_validate({"tenantPrefix": "sophia/dev/", "sources": raw})
+    assert needle in str(info.value)
+
+
+def test_dates_become_the_date_times_connectors_require() -> None:
+    s = EstuarySettings.model_validate(
+        {
+            "tenantPrefix": "sophia/dev/",
+            "sources": {
+                "intercom": {"startDate": "2025-01-01"},
+                "gong": {"startDate": "2025-02-03T04:05:06Z", "region": "us-55616"},
+            },
+        }
+    )
+    assert s.sources.intercom.start_date == "2025-01-01T00:00:00Z"
+    assert s.sources.gong.start_date == "2025-02-03T04:05:06Z"
+    assert s.sources.gong.region == "us-55616"
+    assert s.timestamp_type == "TIMESTAMP_LTZ"
+    with pytest.raises(ValidationError, match="TIMESTAMP_NTZ \\(normalize to UTC\\)"):
+        EstuarySettings.model_validate({"tenantPrefix": "a/", "timestampType": "NTZ"})
+
+
+def test_webhooks_need_no_stack_credentials() -> None:
+    s = EstuarySettings.model_validate(
+        {
+            "tenantPrefix": "a/",
+            "sources": {"usergems": {"enabled": True}, "gong": {"enabled": True}},
+        }
+    )
+    assert s.sources.needing_credentials() == ("gong",)

@@ -111,7 +111,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 class OptionRecordingMonitor(MockMonitor):
-    """Also keeps the resource options the Mocks API does not show (ignore_changes, timeouts)."""
+    """Also keeps the resource options the Mocks API does not show (ignore_changes, timeouts,
+    retain_on_delete, deleted_with)."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
@@ -123,6 +124,12 @@ class OptionRecordingMonitor(MockMonitor):
             "ignore_changes": list(request.ignoreChanges),
             "timeouts": {"create": timeouts.create, "update": timeouts.update},
             "dependencies": list(request.dependencies),
+            # proto RegisterResourceRequest fields (pulumi/proto/resource.proto)
+            "retain_on_delete": request.retainOnDelete
+            if request.HasField("retainOnDelete")
+            else None,
+            "deleted_with": request.deletedWith,
+            "parent": request.parent,
         }
         return super().RegisterResource(request)
 

@@ -7,15 +7,14 @@ import json
 import re
 from typing import Any
 
-import jsonschema
 import kubernetes_validate
 import pulumi
 import pytest
 
-from components.k8s.api_service import RUNTIME_CONFIG_KEYS
 from components.k8s.canary import WAIT_FOR_ANNOTATION, WAIT_FOR_HEALTHY
 from components.k8s.pod import HTTP_PORT, METRICS_PORT
-from tests.components.k8s.crd_schemas import BY_TYPE
+from components.k8s.runtime_config import RUNTIME_CONFIG_KEYS
+from jobs.k8s_schemas import validate_custom_resource
 from tests.components.k8s.harness import (
     PORTKEY_API_KEY,
     PRIVATE_KEY,
@@ -40,6 +39,8 @@ NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+POD_MONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor"
+ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
@@ -83,9 +84,9 @@ def test_every_object_validates_against_the_target_cluster_schema(
     checked: list[str] = []
     for registered in kubernetes_objects(rendered):
         obj = registered.obj
-        schema = BY_TYPE.get(registered.typ)
-        if schema is not None:
-            jsonschema.validate(obj, schema)
+        custom = validate_custom_resource(obj)
+        if custom is not None:  # upstream schema + strict unknown-field walk
+            assert custom.errors == [], (registered.typ, custom.errors)
         else:
             kubernetes_validate.validate(obj, version, strict=True)
         checked.append(obj["kind"])
@@ -101,15 +102,10 @@ def test_every_object_validates_against_the_target_cluster_schema(
             strict=True,
         )
     expected = {"Namespace", "ConfigMap", "Secret", "Service", "HorizontalPodAutoscaler"}
-    expected |= {"PodDisruptionBudget", "NetworkPolicy", "HTTPRoute"}
+    expected |= {"PodDisruptionBudget", "NetworkPolicy", "HTTPRoute", "PodMonitor"}
+    if stack != "dev":
+        expected |= {"Rollout", "AnalysisTemplate"}
     assert expected <= set(checked)
-
-
-def test_the_crd_schemas_catch_a_misspelt_field(rendered_stacks: dict[str, Rendered]) -> None:
-    rollout = rendered_stacks["prod"].mocks.one(ROLLOUT).obj
-    rollout["spec"]["strategy"]["canary"]["canaryMetdata"] = {"labels": {"role": "canary"}}
-    with pytest.raises(jsonschema.ValidationError, match="canaryMetdata"):
-        jsonschema.validate(rollout, BY_TYPE[ROLLOUT])
 
 
 def test_a_broken_pod_template_fails_kubernetes_validation(
@@ -267,7 +263,8 @@ def test_nginx_router_uses_an_ingress_with_websocket_timeouts() -> None:
     values = rendered.mocks.one(HELM_RELEASE).obj["values"]
     assert "trafficRouterPlugins" not in values["controller"]
     kubernetes_validate.validate(ingress, "1.34", strict=True)
-    jsonschema.validate(rendered.mocks.one(ROLLOUT).obj, BY_TYPE[ROLLOUT])
+    custom = validate_custom_resource(rendered.mocks.one(ROLLOUT).obj)
+    assert custom is not None and custom.errors == []
 
 
 # --- containers ----------------------------------------------------------------------------------
@@ -403,7 +400,7 @@ def test_the_stack_can_install_the_controller_with_a_pinned_chart(
 ) -> None:
     release = rendered_stacks["prod"].mocks.one(HELM_RELEASE).obj
     assert release["chart"] == "argo-rollouts"
-    assert release["version"] == "2.41.1"
+    assert release["version"] == "2.41.0"
     assert release["repositoryOpts"] == {"repo": "https://argoproj.github.io/argo-helm"}
     assert release["namespace"] == "argo-rollouts"
     controller = release["values"]["controller"]
@@ -414,7 +411,7 @@ def test_the_stack_can_install_the_controller_with_a_pinned_chart(
         }
     ]
     assert controller["initContainers"][0]["image"].endswith(
-        "rollouts-plugin-trafficrouter-gatewayapi:v0.5.0"
+        "rollouts-plugin-trafficrouter-gatewayapi:v0.8.0"
     )
 
 
@@ -520,3 +517,69 @@ def test_a_bad_image_is_refused_before_anything_is_registered(
 def test_dev_may_run_a_tag() -> None:
     rendered = render("dev", image="ghcr.io/sophia-ai/api:pr-412")
     assert containers(rendered)[0]["image"] == "ghcr.io/sophia-ai/api:pr-412"
+
+
+# --- config of earlier revisions, the canary metric, the plugin's permissions -----------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_previous_config_and_secret_outlive_a_new_revision(
+    rendered_stacks: dict[str, Rendered], stack: str
+) -> None:
+    """A replaced ConfigMap/Secret stays in the cluster (the stable ReplicaSet and rollbacks
+    still start pods from it); the gate prunes it once no ReplicaSet references it."""
+    rendered = rendered_stacks[stack]
+    for typ in (CONFIG_MAP, SECRET):
+        registered = rendered.mocks.one(typ)
+        assert registered.options["retain_on_delete"] is True, typ
+        assert registered.obj["metadata"]["labels"]["sophia.ai/retained-config"] == "true"
+        assert "name" not in registered.obj["metadata"]  # auto-named: a change is a new object
+    # Nothing else is retained: every other object is Pulumi's to delete.
+    others = [
+        r
+        for r in rendered.mocks.resources
+        if r.typ.startswith("kubernetes:") and r.typ not in (CONFIG_MAP, SECRET)
+    ]
+    assert all(not r.options.get("retain_on_delete") for r in others)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_pod_monitor_produces_the_series_the_analysis_queries(
+    rendered_stacks: dict[str, Rendered], stack: str
+) -> None:
+    rendered = rendered_stacks[stack]
+    monitor = rendered.mocks.one(POD_MONITOR).obj
+    template = pod_templates(rendered)[0]
+    assert monitor["metadata"]["namespace"] == rendered.settings.namespace
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= template["metadata"]["labels"].items()
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    ports = {p["name"]: p["containerPort"] for p in template["spec"]["containers"][0]["ports"]}
+    assert ports[endpoint["port"]] == METRICS_PORT
+    assert "role" in monitor["spec"]["podTargetLabels"]
+    if stack != "dev":
+        query = rendered.mocks.one(ANALYSIS).obj["spec"]["metrics"][0]["provider"]["prometheus"]
+        assert 'role="canary"' in query["query"]
+        labels = _canary(rendered)["canaryMetadata"]["labels"]
+        assert set(labels) <= set(monitor["spec"]["podTargetLabels"])
+
+
+def test_pod_monitor_labels_reach_the_pod_monitor() -> None:
+    settings, _ = stack_settings("prod")
+    labelled = settings.model_copy(update={"pod_monitor_labels": {"release": "kps"}})
+    monitor = render("prod", labelled).mocks.one(POD_MONITOR).obj
+    assert monitor["metadata"]["labels"]["release"] == "kps"
+
+
+@pytest.mark.parametrize("install", [True, False])
+def test_the_plugin_role_covers_its_state_configmap(install: bool) -> None:
+    settings, _ = stack_settings("prod")
+    argo = settings.argo_rollouts.model_copy(update={"install": install})
+    rendered = render("prod", settings.model_copy(update={"argo_rollouts": argo}))
+    rules = rendered.mocks.one(ROLE).obj["rules"]
+    assert {
+        "apiGroups": [""],
+        "resources": ["configmaps"],
+        "verbs": ["get", "create", "update"],
+    } in (rules)
+    assert len(rendered.mocks.of_type(HELM_RELEASE)) == (1 if install else 0)

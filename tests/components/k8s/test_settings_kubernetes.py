@@ -147,6 +147,9 @@ def test_min_replicas_above_max_is_refused() -> None:
             "needs router.gatewayParentRef",
         ),
         ({"routr": {}}, "Extra inputs are not permitted"),
+        ({"monitoringNamespace": None}, "canary.strategy canary needs monitoringNamespace"),
+        ({"cluster": "Prod Cluster"}, "must be a DNS-1123 label"),
+        ({"podMonitorLabels": {"release": 7}}, "Input should be a valid string"),
     ],
 )
 def test_bad_kubernetes_settings_are_refused(changes: dict[str, Any], message: str) -> None:
@@ -206,3 +209,18 @@ def test_staging_and_prod_must_ship_through_a_canary(environment: str) -> None:
     with pytest.raises(ValueError, match=f"{environment} must use strategy canary"):
         check_canary_for_environment(rolling, environment)
     assert check_canary_for_environment(rolling, "dev") is rolling
+
+
+def test_every_stack_names_its_cluster() -> None:
+    data = kubernetes()
+    del data["cluster"]
+    with pytest.raises(ValidationError, match="cluster\n  Field required"):
+        KubernetesSettings.model_validate(data)
+
+
+def test_the_default_pins_are_versions_that_exist() -> None:
+    # docs/kubernetes.md "Versions": where each was checked.
+    data = kubernetes()
+    data["argoRollouts"] = {"install": True}
+    argo = KubernetesSettings.model_validate(data).argo_rollouts
+    assert (argo.chart_version, argo.gateway_api_plugin_version) == ("2.41.0", "v0.8.0")

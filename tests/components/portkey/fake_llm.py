@@ -2,16 +2,31 @@
 
 Each upstream records every request it receives (path, model, max_tokens, auth headers and the
 status it answered) so tests can prove where the gateway sent traffic. `fail[model] = status`
-makes every call for that model answer `status` with the provider's error body.
+makes every call for that model answer `status` with the provider's error body; `delay[model] = s`
+makes it answer only after `s` seconds (a hung provider, for request_timeout).
+
+Error bodies follow the providers' documented shapes: Anthropic `{"type": "error", "error": {"type":
+...}}` with overloaded_error for 529 and not_found_error for 404 (docs.anthropic.com/en/api/errors);
+OpenAI `{"error": {"message", "type", "code"}}` with code model_not_found for 404
+(platform.openai.com/docs/guides/error-codes).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+_ANTHROPIC_ERRORS = {
+    400: "invalid_request_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
 
 
 @dataclass
@@ -19,6 +34,7 @@ class UpstreamCall:
     path: str
     model: str | None
     max_tokens: int | None
+    max_completion_tokens: int | None
     status: int
     headers: dict[str, str]
     body: dict[str, Any]
@@ -30,6 +46,7 @@ class FakeUpstream:
 
     kind: str  # "openai" | "anthropic" | "mistral"
     fail: dict[str, int] = field(default_factory=dict)
+    delay: dict[str, float] = field(default_factory=dict)
     calls: list[UpstreamCall] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -61,6 +78,7 @@ class FakeUpstream:
                             path=self.path,
                             model=model,
                             max_tokens=body.get("max_tokens"),
+                            max_completion_tokens=body.get("max_completion_tokens"),
                             status=status,
                             headers={key.lower(): value for key, value in self.headers.items()},
                             body=body,
@@ -68,11 +86,16 @@ class FakeUpstream:
                     )
                 payload = upstream._answer(self.path, model, status)
                 data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                if model in upstream.delay:
+                    time.sleep(upstream.delay[model])
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the gateway gave up waiting (request_timeout)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
@@ -90,7 +113,8 @@ class FakeUpstream:
         text = f"{self.kind}:{model}"
         if self.kind == "anthropic":
             if status != 200:
-                return {"type": "error", "error": {"type": "overloaded_error", "message": text}}
+                kind = _ANTHROPIC_ERRORS.get(status, "api_error")
+                return {"type": "error", "error": {"type": kind, "message": text}}
             return {
                 "id": "msg_fake",
                 "type": "message",
@@ -100,6 +124,14 @@ class FakeUpstream:
                 "stop_reason": "end_turn",
                 "stop_sequence": None,
                 "usage": {"input_tokens": 5, "output_tokens": 3},
+            }
+        if status == 404:
+            return {
+                "error": {
+                    "message": text,
+                    "type": "invalid_request_error",
+                    "code": "model_not_found",
+                }
             }
         if status != 200:
             return {"error": {"message": text, "type": "server_error", "code": str(status)}}

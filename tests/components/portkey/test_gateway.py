@@ -23,7 +23,12 @@ class Mocks(pulumi.runtime.Mocks):
             self.registered.append(args)
         state = dict(args.inputs)
         if args.typ.endswith(":GatewayConfig"):
-            state |= {"slug": "pc-sophia-abc123", "version_id": "v-1", "status": "active"}
+            state |= {
+                "slug": "pc-sophia-abc123",
+                "config_id": "c0ffee00-0000-4000-8000-000000000001",
+                "version_id": "v-1",
+                "status": "active",
+            }
             return "pc-sophia-abc123", state
         return f"{args.name}-id", state
 
@@ -57,13 +62,21 @@ def test_prod_gateway_registers_config_and_usage_limits(mocks: Mocks):
     gateway = Gateway("llm", GatewayArgs(settings=_settings("prod")))
 
     def check(values):
-        slug, version, config_json = values
+        slug, version, config_json, header, bound = values
         assert (slug, version) == ("pc-sophia-abc123", "v-1")
+        # Bound key: the app must not send x-portkey-config (a locked key refuses it).
+        assert (header, bound) == ("", True)
         types = {args.name: args.typ for args in mocks.registered}
         assert types == {
             "llm-config": "pulumi-python:dynamic/portkey:GatewayConfig",
             "llm-usage-limits": "pulumi-python:dynamic/portkey:UsageLimitsPolicy",
+            "llm-api-key-binding": "pulumi-python:dynamic/portkey:ApiKeyConfigBinding",
         }
+        [binding] = [a for a in mocks.registered if a.name == "llm-api-key-binding"]
+        assert binding.inputs["api_key_id"] == _settings("prod").api_key_id
+        assert binding.inputs["config_id"] == "c0ffee00-0000-4000-8000-000000000001"
+        assert binding.inputs["config_slug"] == "pc-sophia-abc123"
+        assert binding.inputs["allow_config_override"] is False
         [config] = [a for a in mocks.registered if a.name == "llm-config"]
         assert config.inputs["name"] == "sophia-prod-routing"
         assert json.loads(config.inputs["config"]) == json.loads(config_json)
@@ -74,7 +87,11 @@ def test_prod_gateway_registers_config_and_usage_limits(mocks: Mocks):
         assert policy.inputs["group_by"] == [{"key": "metadata.environment"}]
 
     return pulumi.Output.all(
-        gateway.config_slug, gateway.config_version, gateway.config_json
+        gateway.config_slug,
+        gateway.config_version,
+        gateway.config_json,
+        gateway.config_header,
+        gateway.config_bound_to_api_key,
     ).apply(check)
 
 
@@ -84,7 +101,9 @@ def test_dev_gateway_has_no_usage_limits(mocks: Mocks):
 
     gateway = Gateway("llm", GatewayArgs(settings=_settings("dev")))
 
-    def check(_):
+    def check(values):
+        header, bound = values
         assert [a.name for a in mocks.registered] == ["llm-config"]
+        assert (header, bound) == ("pc-sophia-abc123", False)  # unbound: the app sends the slug
 
-    return gateway.config_slug.apply(check)
+    return pulumi.Output.all(gateway.config_header, gateway.config_bound_to_api_key).apply(check)

@@ -5,6 +5,11 @@ loopback port; fake OpenAI/Anthropic/Mistral upstreams run in-process. Every req
 config that `build_config` produces for a stack's policy (tests/components/portkey/
 Pulumi.<stack>.yaml), with the saved-provider slugs swapped for inline provider + custom_host
 (the OSS gateway cannot resolve slugs). The upstreams' request logs prove where traffic went.
+
+The failover cases are the codes real providers send: 404 (a retired or unknown model), 408 (the
+gateway's own answer when request_timeout fires), 529 (Anthropic overloaded_error); a 400 must
+still not fail over. Fallback on an explicit on_status_codes list is a literal match in the gateway
+(Portkey-AI/gateway src/handlers/handlerUtils.ts tryTargetsRecursively, FALLBACK branch).
 """
 
 from __future__ import annotations
@@ -114,27 +119,33 @@ def _inline(stack: str, upstreams: dict[str, FakeUpstream]) -> dict[str, Any]:
     return with_inline_providers(config, providers)
 
 
-def _chat(gateway: str, config: dict[str, Any], metadata: dict[str, str] | None = None):
+def _chat(
+    gateway: str,
+    config: dict[str, Any],
+    metadata: dict[str, str] | None = None,
+    **params: Any,
+):
     headers = {"content-type": "application/json", "x-portkey-config": json.dumps(config)}
     if metadata is not None:
         headers["x-portkey-metadata"] = json.dumps(metadata)
     return requests.post(
         f"{gateway}/v1/chat/completions",
         headers=headers,
-        json={"messages": [{"role": "user", "content": "hello"}]},
+        json={"messages": [{"role": "user", "content": "hello"}], **params},
         timeout=30,
     )
 
 
-def _max_tokens(stack: str) -> dict[str, int]:
+def _caps(stack: str) -> dict[str, dict[str, int]]:
+    """model -> the output caps the built config overrides for it."""
     config = build_config(_policy(stack))
-    found: dict[str, int] = {}
+    found: dict[str, dict[str, int]] = {}
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             params = node.get("override_params")
             if params:
-                found[params["model"]] = params["max_tokens"]
+                found[params["model"]] = {k: v for k, v in params.items() if k != "model"}
             for child in node.get("targets", []):
                 walk(child)
 
@@ -142,15 +153,25 @@ def _max_tokens(stack: str) -> dict[str, int]:
     return found
 
 
+PRIMARY, CLAUDE, MISTRAL, BUDGET = (
+    "gpt-5.4-2026-03-05",
+    "claude-sonnet-4-6",
+    "mistral-large-2512",
+    "gpt-5.4-mini-2026-03-17",
+)
+
+
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_healthy_primary_gets_every_default_request_with_derived_max_tokens(
+def test_healthy_primary_gets_every_default_request_with_derived_cap(
     gateway: str, upstreams: dict[str, FakeUpstream], stack: str
 ) -> None:
     response = _chat(gateway, _inline(stack, upstreams))
 
     assert response.status_code == 200, response.text
     [call] = upstreams["openai"].calls
-    assert (call.model, call.max_tokens) == ("gpt-4-turbo", _max_tokens(stack)["gpt-4-turbo"])
+    cap = _caps(stack)[PRIMARY]["max_completion_tokens"]
+    # GPT-5 takes max_completion_tokens and rejects max_tokens: only the former is sent.
+    assert (call.model, call.max_completion_tokens, call.max_tokens) == (PRIMARY, cap, None)
     assert call.headers["authorization"] == f"Bearer {FAKE_KEY}"
     assert upstreams["anthropic"].calls == [] and upstreams["mistral"].calls == []
 
@@ -159,45 +180,127 @@ def test_prod_falls_back_in_order_without_retrying_codes_outside_retry_list(
     gateway: str, upstreams: dict[str, FakeUpstream]
 ) -> None:
     # 500 is a fallback code but not a retry code in prod: each failing target is tried once.
-    upstreams["openai"].fail["gpt-4-turbo"] = 500
-    upstreams["anthropic"].fail["claude-3-sonnet-20240229"] = 500
+    upstreams["openai"].fail[PRIMARY] = 500
+    upstreams["anthropic"].fail[CLAUDE] = 500
 
     response = _chat(gateway, _inline("prod", upstreams))
 
     assert response.status_code == 200, response.text
-    assert response.json()["choices"][0]["message"]["content"] == "mistral:mistral-large-latest"
-    assert upstreams["openai"].models_called() == ["gpt-4-turbo"]
-    assert upstreams["anthropic"].models_called() == ["claude-3-sonnet-20240229"]
+    assert response.json()["choices"][0]["message"]["content"] == f"mistral:{MISTRAL}"
+    assert upstreams["openai"].models_called() == [PRIMARY]
     assert [(c.path, c.max_tokens) for c in upstreams["anthropic"].calls] == [
-        ("/v1/messages", _max_tokens("prod")["claude-3-sonnet-20240229"])
+        ("/v1/messages", _caps("prod")[CLAUDE]["max_tokens"])
     ]
     [mistral] = upstreams["mistral"].calls
-    assert (mistral.model, mistral.max_tokens) == ("mistral-large-latest", 4096)
+    assert (mistral.model, mistral.max_tokens) == (MISTRAL, 4096)
+
+
+def test_prod_500_then_404_mid_chain_reaches_the_third_target(
+    gateway: str, upstreams: dict[str, FakeUpstream]
+) -> None:
+    # A retired or unknown model answers 404 (Anthropic not_found_error): the chain must go on.
+    upstreams["openai"].fail[PRIMARY] = 500
+    upstreams["anthropic"].fail[CLAUDE] = 404
+
+    response = _chat(gateway, _inline("prod", upstreams))
+
+    assert response.status_code == 200, response.text
+    assert upstreams["anthropic"].models_called() == [CLAUDE]  # 404 is not retried
+    assert upstreams["mistral"].models_called() == [MISTRAL]
+
+
+def test_prod_hung_primary_times_out_with_408_and_reaches_the_second_target(
+    gateway: str, upstreams: dict[str, FakeUpstream]
+) -> None:
+    config = _inline("prod", upstreams)
+    config["request_timeout"] = 1000  # ms; the stack's 30 s would make a slow test
+    upstreams["openai"].delay[PRIMARY] = 3.0
+
+    response = _chat(gateway, config)
+
+    assert response.status_code == 200, response.text
+    assert upstreams["openai"].models_called() == [PRIMARY]  # 408 is not a retry code
+    assert upstreams["anthropic"].models_called() == [CLAUDE]
+    assert upstreams["mistral"].calls == []
+
+
+def test_prod_anthropic_overload_529_reaches_the_next_target(
+    gateway: str, upstreams: dict[str, FakeUpstream]
+) -> None:
+    upstreams["openai"].fail[PRIMARY] = 500
+    upstreams["anthropic"].fail[CLAUDE] = 529  # retry code too: 1 try + 2 retries
+
+    response = _chat(gateway, _inline("prod", upstreams))
+
+    assert response.status_code == 200, response.text
+    assert upstreams["anthropic"].models_called() == [CLAUDE] * 3
+    assert upstreams["mistral"].models_called() == [MISTRAL]
 
 
 def test_prod_retries_a_retry_code_the_configured_times_then_falls_back(
     gateway: str, upstreams: dict[str, FakeUpstream]
 ) -> None:
-    upstreams["openai"].fail["gpt-4-turbo"] = 503  # retry code in prod (attempts: 2)
+    upstreams["openai"].fail[PRIMARY] = 503  # retry code in prod (attempts: 2)
 
     response = _chat(gateway, _inline("prod", upstreams))
 
     assert response.status_code == 200, response.text
-    assert upstreams["openai"].models_called() == ["gpt-4-turbo"] * 3  # 1 try + 2 retries
-    assert upstreams["anthropic"].models_called() == ["claude-3-sonnet-20240229"]
+    assert upstreams["openai"].models_called() == [PRIMARY] * 3  # 1 try + 2 retries
+    assert upstreams["anthropic"].models_called() == [CLAUDE]
     assert upstreams["mistral"].calls == []
 
 
 def test_prod_does_not_fall_back_on_a_client_error(
     gateway: str, upstreams: dict[str, FakeUpstream]
 ) -> None:
-    upstreams["openai"].fail["gpt-4-turbo"] = 400  # neither a retry nor a fallback code
+    upstreams["openai"].fail[PRIMARY] = 400  # neither a retry nor a fallback code
 
     response = _chat(gateway, _inline("prod", upstreams))
 
     assert response.status_code == 400
-    assert upstreams["openai"].models_called() == ["gpt-4-turbo"]
+    assert upstreams["openai"].models_called() == [PRIMARY]
     assert upstreams["anthropic"].calls == [] and upstreams["mistral"].calls == []
+
+
+@pytest.mark.parametrize("alias", ["max_tokens", "max_completion_tokens"])
+def test_a_client_sent_output_limit_cannot_lift_the_cap_on_anthropic_or_mistral(
+    gateway: str, upstreams: dict[str, FakeUpstream], alias: str
+) -> None:
+    upstreams["openai"].fail[PRIMARY] = 500
+    upstreams["anthropic"].fail[CLAUDE] = 500
+
+    response = _chat(gateway, _inline("prod", upstreams), **{alias: 100_000})
+
+    assert response.status_code == 200, response.text
+    caps = _caps("prod")
+    [claude] = upstreams["anthropic"].calls
+    assert claude.max_tokens == caps[CLAUDE]["max_tokens"]
+    [mistral] = upstreams["mistral"].calls
+    assert mistral.max_tokens == caps[MISTRAL]["max_tokens"]
+    assert 100_000 not in (claude.max_tokens, mistral.max_tokens)
+
+
+def test_a_client_sent_max_completion_tokens_cannot_lift_the_cap_on_openai(
+    gateway: str, upstreams: dict[str, FakeUpstream]
+) -> None:
+    response = _chat(gateway, _inline("prod", upstreams), max_completion_tokens=100_000)
+
+    assert response.status_code == 200, response.text
+    [call] = upstreams["openai"].calls
+    assert call.max_completion_tokens == _caps("prod")[PRIMARY]["max_completion_tokens"]
+
+
+def test_a_client_sent_max_tokens_reaches_openai_beside_the_cap(
+    gateway: str, upstreams: dict[str, FakeUpstream]
+) -> None:
+    # The gateway forwards the client's max_tokens next to our max_completion_tokens; real GPT-5
+    # models answer that with 400 unsupported_parameter (fails closed, see model_lifecycle.yaml).
+    response = _chat(gateway, _inline("prod", upstreams), max_tokens=100_000)
+
+    assert response.status_code == 200, response.text  # the fake does not model that 400
+    [call] = upstreams["openai"].calls
+    assert call.max_completion_tokens == _caps("prod")[PRIMARY]["max_completion_tokens"]
+    assert call.max_tokens == 100_000
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
@@ -208,7 +311,8 @@ def test_budget_tagged_request_reaches_only_the_budget_model(
 
     assert response.status_code == 200, response.text
     [call] = upstreams["openai"].calls
-    assert (call.model, call.max_tokens) == ("gpt-3.5-turbo", _max_tokens(stack)["gpt-3.5-turbo"])
+    cap = _caps(stack)[BUDGET]["max_completion_tokens"]
+    assert (call.model, call.max_completion_tokens) == (BUDGET, cap)
     assert upstreams["anthropic"].calls == [] and upstreams["mistral"].calls == []
 
 
@@ -218,28 +322,28 @@ def test_other_metadata_values_take_the_premium_chain(
     response = _chat(gateway, _inline("prod", upstreams), metadata={"tier": "premium"})
 
     assert response.status_code == 200, response.text
-    assert upstreams["openai"].models_called() == ["gpt-4-turbo"]
+    assert upstreams["openai"].models_called() == [PRIMARY]
 
 
 def test_dev_has_no_fallback_and_retries_once(
     gateway: str, upstreams: dict[str, FakeUpstream]
 ) -> None:
-    upstreams["openai"].fail["gpt-3.5-turbo"] = 503
+    upstreams["openai"].fail[BUDGET] = 503
 
     response = _chat(gateway, _inline("dev", upstreams))
 
     assert response.status_code == 503
-    assert upstreams["openai"].models_called() == ["gpt-3.5-turbo"] * 2  # 1 try + 1 retry
+    assert upstreams["openai"].models_called() == [BUDGET] * 2  # 1 try + 1 retry
     assert upstreams["anthropic"].calls == [] and upstreams["mistral"].calls == []
 
 
 def test_staging_429_is_retried_once_then_falls_back(
     gateway: str, upstreams: dict[str, FakeUpstream]
 ) -> None:
-    upstreams["openai"].fail["gpt-4-turbo"] = 429
+    upstreams["openai"].fail[PRIMARY] = 429
 
     response = _chat(gateway, _inline("staging", upstreams))
 
     assert response.status_code == 200, response.text
-    assert upstreams["openai"].models_called() == ["gpt-4-turbo"] * 2
-    assert upstreams["anthropic"].models_called() == ["claude-3-sonnet-20240229"]
+    assert upstreams["openai"].models_called() == [PRIMARY] * 2
+    assert upstreams["anthropic"].models_called() == [CLAUDE]

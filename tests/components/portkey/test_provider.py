@@ -19,7 +19,7 @@ CONFIG_JSON = json.dumps(CONFIG)
 
 @pytest.fixture
 def admin(portkey_admin: FakePortkeyAdmin, monkeypatch: pytest.MonkeyPatch) -> FakePortkeyAdmin:
-    monkeypatch.setenv("PORTKEY_API_KEY", portkey_admin.api_key)
+    monkeypatch.setenv("PORTKEY_ADMIN_API_KEY", portkey_admin.api_key)
     monkeypatch.setenv("PORTKEY_BASE_URL", portkey_admin.base_url)
     return portkey_admin
 
@@ -157,28 +157,43 @@ def test_read_reports_live_drift(admin: FakePortkeyAdmin) -> None:
     assert _provider().diff(created.id, result.outs, _props()).changes is True
 
 
-@pytest.mark.parametrize("out_of_band", ["404", "403 AB03"])
-def test_read_of_a_deleted_config_returns_empty_id(
-    admin: FakePortkeyAdmin, out_of_band: str
-) -> None:
+def test_read_of_a_deleted_config_returns_empty_id(admin: FakePortkeyAdmin) -> None:
     created = _provider().create(_props())
-    if out_of_band == "404":
-        del admin.configs[created.id]
-    else:
-        admin.delete_out_of_band(created.id)
+    admin.delete_out_of_band(created.id)  # the API answers 404 AB08
 
     assert _provider().read(created.id, created.outs).id == ""
     _provider().delete(created.id, created.outs)  # deleting what is gone is not an error
 
 
-def test_only_404_and_403_ab03_count_as_gone(admin: FakePortkeyAdmin) -> None:
+def test_a_403_on_refresh_fails_loudly_and_keeps_the_config(admin: FakePortkeyAdmin) -> None:
+    # AB03 is "User not allowed to access the resource": the config still exists and serves.
+    created = _provider().create(_props())
+    admin.deny(created.id)
+
+    with pytest.raises(RuntimeError) as caught:
+        _provider().read(created.id, created.outs)
+    assert "HTTP 403 AB03" in str(caught.value) and "not removing it from state" in str(
+        caught.value
+    )
+    assert "PORTKEY_ADMIN_API_KEY" in str(caught.value)
+    assert created.id in admin.configs
+    with pytest.raises(PortkeyApiError, match="HTTP 403 AB03"):
+        _provider().delete(created.id, created.outs)  # a denied delete is not "already gone"
+
+
+def test_only_404_ab08_counts_as_gone(admin: FakePortkeyAdmin) -> None:
     admin.fail_next("GET", "/configs/pc-y", 401)
 
     with pytest.raises(PortkeyApiError, match="HTTP 401 AB05: injected"):
         _provider().read("pc-y", _props())
-    assert PortkeyApiError("GET", "/configs/x", 403, "AB03", "gone").is_gone
-    assert PortkeyApiError("GET", "/configs/x", 404, "AB08", "gone").is_gone
-    assert not PortkeyApiError("GET", "/configs/x", 403, "", "forbidden").is_gone
+    assert PortkeyApiError("GET", "/configs/x", 404, "AB08", "gone").is_not_found
+    assert not PortkeyApiError("GET", "/configs/x", 403, "AB03", "denied").is_not_found
+    assert not PortkeyApiError("GET", "/configs/x", 404, "AB02", "validation").is_not_found
+
+
+def test_a_workspace_change_creates_the_new_config_before_deleting_the_old() -> None:
+    diff = _provider().diff("pc-x", _props(), _props(workspace_id="ws-other"))
+    assert diff.replaces == ["workspace_id"] and diff.delete_before_replace is False
 
 
 def test_delete_round_trip(admin: FakePortkeyAdmin) -> None:
@@ -215,7 +230,7 @@ def test_check_rejects_non_object_config() -> None:
 def test_api_key_from_stack_config_is_used_but_never_pickled(
     portkey_admin: FakePortkeyAdmin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
+    monkeypatch.delenv("PORTKEY_ADMIN_API_KEY", raising=False)
     monkeypatch.delenv("PORTKEY_BASE_URL", raising=False)
     provider = _provider()
     settings = json.dumps({"adminBaseUrl": portkey_admin.base_url})
@@ -257,13 +272,13 @@ def test_errors_and_logs_never_show_the_key(
 
 
 def test_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PORTKEY_API_KEY", raising=False)
-    with pytest.raises(ValueError, match="PORTKEY_API_KEY"):
+    monkeypatch.delenv("PORTKEY_ADMIN_API_KEY", raising=False)
+    with pytest.raises(ValueError, match="PORTKEY_ADMIN_API_KEY"):
         _provider().read("pc-x", _props())
 
 
 def test_unreachable_admin_api_is_a_connection_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PORTKEY_API_KEY", "pk-secret-value")
+    monkeypatch.setenv("PORTKEY_ADMIN_API_KEY", "pk-secret-value")
     monkeypatch.setenv("PORTKEY_BASE_URL", "http://127.0.0.1:9/v1")  # discard port: refused
     with pytest.raises(ConnectionError) as caught:
         GatewayConfigProvider(max_retries=0, backoff_factor=0).read("pc-x", _props())
@@ -282,7 +297,8 @@ def _policy_props(**overrides):
         "credit_limit": 9300.0,
         "alert_threshold": 7440.0,
         "periodic_reset": "monthly",
-        "workspace_id": None,
+        "workspace_id": "sophia-prod",
+        "acknowledge_usage_reset": False,
     } | overrides
 
 
@@ -310,18 +326,90 @@ def test_policy_create_update_read_delete(admin: FakePortkeyAdmin) -> None:
     ]
     assert _policy_provider().diff(created.id, read.outs, news).changes is False
 
-    admin.delete_out_of_band(created.id)
+    _policy_provider().delete(created.id, read.outs)  # archives it
     assert _policy_provider().read(created.id, news).id == ""
 
 
-def test_policy_scope_changes_replace(admin: FakePortkeyAdmin) -> None:
+def test_every_policy_request_carries_the_workspace(admin: FakePortkeyAdmin) -> None:
+    created = _policy_provider().create(_policy_props())
+    list_call, post_call = admin.requests[0], admin.requests[1]
+    assert list_call.query["workspace_id"] == ["sophia-prod"]
+    assert post_call.body["workspace_id"] == "sophia-prod"
+    assert admin.policies[created.id]["workspace_id"] == "sophia-prod"
+
+
+def test_refresh_of_an_unchanged_policy_shows_no_change_and_no_replace(
+    admin: FakePortkeyAdmin,
+) -> None:
+    # The API echoes periodic_reset as MONTHLY and conditions with excludes: null.
+    created = _policy_provider().create(_policy_props())
+    assert admin.policies[created.id]["periodic_reset"] == "MONTHLY"
+
+    read = _policy_provider().read(created.id, created.outs)
+    diff = _policy_provider().diff(created.id, read.outs, _policy_props())
+
+    assert (diff.changes, diff.replaces) == (False, [])
+    assert read.inputs["periodic_reset"] == "monthly"
+    assert _policy_provider().check(read.outs, _policy_props()).failures == []
+
+
+def test_refresh_of_an_unchanged_config_shows_no_change_and_no_replace(
+    admin: FakePortkeyAdmin,
+) -> None:
+    created = _provider().create(_props(workspace_id="sophia-prod"))
+    read = _provider().read(created.id, created.outs)
+    diff = _provider().diff(created.id, read.outs, _props(workspace_id="sophia-prod"))
+    assert (diff.changes, diff.replaces) == (False, [])
+
+
+def test_conditions_update_in_place_and_only_changed_fields_are_sent(
+    admin: FakePortkeyAdmin,
+) -> None:
+    created = _policy_provider().create(_policy_props())
+    news = _policy_props(conditions=[{"key": "metadata.environment", "value": "production"}])
+    diff = _policy_provider().diff(created.id, created.outs, news)
+    assert diff.changes is True and diff.replaces == []
+
+    admin.reset_log()
+    _policy_provider().update(created.id, created.outs, news)
+    (put,) = [r for r in admin.requests if r.method == "PUT"]
+    # periodic_reset is not re-sent: the API would recompute the next reset date.
+    assert put.body == {"conditions": news["conditions"]}
+
+
+def test_a_replace_that_resets_the_counter_is_named_and_must_be_acknowledged(
+    admin: FakePortkeyAdmin,
+) -> None:
     olds = _policy_props()
-    diff = _policy_provider().diff(
-        "p1", olds, _policy_props(conditions=[{"key": "metadata.environment", "value": "staging"}])
-    )
-    assert diff.replaces == ["conditions"]
+    news = _policy_props(group_by=[{"key": "api_key"}])
+    diff = _policy_provider().diff("p1", olds, news)
+    assert diff.replaces == ["group_by"] and diff.delete_before_replace is True
+    [failure] = _policy_provider().check(olds, news).failures
+    assert failure.property == "group_by"
+    assert "RESETS this month's usage counter to 0" in failure.reason
+    assert _policy_provider().check(olds, news | {"acknowledge_usage_reset": True}).failures == []
+    assert _policy_provider().check({}, news).failures == []  # a first create resets nothing
     assert _policy_provider().diff("p1", olds, _policy_props(type="tokens")).replaces == ["type"]
     assert _policy_provider().diff("p1", olds, _policy_props(credit_limit=9300)).changes is False
+
+
+def test_adoption_refuses_a_same_named_policy_of_another_type(admin: FakePortkeyAdmin) -> None:
+    admin.seed_policy(_policy_props(type="tokens", credit_limit=1_000_000))
+    with pytest.raises(RuntimeError, match="already exists with type='tokens'"):
+        _policy_provider().create(_policy_props())
+
+
+def test_the_policy_list_reads_every_page(admin: FakePortkeyAdmin) -> None:
+    admin.page_size_cap = 2
+    for index in range(5):
+        admin.seed_policy(_policy_props(name=f"other-{index}"))
+    target = admin.seed_policy(_policy_props())  # the sixth: on the third page
+
+    created = _policy_provider().create(_policy_props())
+
+    assert created.id == target and len(admin.policies) == 6
+    pages = [r.query["current_page"] for r in admin.requests if r.path == "/policies/usage-limits"]
+    assert pages == [["0"], ["1"], ["2"]]
 
 
 def test_policy_lost_create_response_and_adoption(admin: FakePortkeyAdmin) -> None:

@@ -33,7 +33,7 @@ def _policy(raw: dict[str, Any]) -> PortkeySettings:
 
 def test_price_table_is_versioned_and_complete() -> None:
     prices = load_price_table()
-    assert prices.version >= 1 and prices.date and "list prices" in prices.source
+    assert prices.version >= 1 and prices.date and "list prices" in prices.source.lower()
     assert prices.assumed_prompt_tokens == 2000
     for stack in POLICIES:
         for target in _policy(_raw(stack)).routed_targets():
@@ -43,15 +43,24 @@ def test_price_table_is_versioned_and_complete() -> None:
 def test_max_tokens_is_derived_from_the_ceiling_and_capped_by_the_model() -> None:
     costs = {c.target: c for c in worst_case_per_target(_policy(_raw("prod")))}
 
-    # gpt-4-turbo: (0.10 - 2000 * 0.01/1K) / (0.03/1K) = 2666.67 -> 2666
-    assert costs["gpt-4-turbo"].max_tokens == 2666
-    assert costs["gpt-4-turbo"].worst_case_usd == Decimal("0.09998")
-    # Cheaper models hit their 4096 output limit before the ceiling.
-    assert costs["claude-3-sonnet"].max_tokens == 4096
-    assert costs["claude-3-sonnet"].worst_case_usd == Decimal("0.06744")
-    assert costs["gpt-35-turbo"].max_tokens == 4096
+    # gpt-5.4: (0.10 - 2000 * 0.0025/1K) / (0.015/1K) = 6333.3 -> 6333
+    assert costs["primary-openai"].max_tokens == 6333
+    assert costs["primary-openai"].worst_case_usd == Decimal("0.099995")
+    # claude-sonnet-4-6: (0.10 - 2000 * 0.003/1K) / (0.015/1K) = 6266.7 -> 6266
+    assert costs["fallback-anthropic"].max_tokens == 6266
+    assert costs["fallback-anthropic"].worst_case_usd == Decimal("0.09999")
+    # Mistral hits its 4096 output limit before the ceiling; the budget tier has an explicit cap.
+    assert costs["fallback-mistral"].max_tokens == 4096
+    assert costs["fallback-mistral"].worst_case_usd == Decimal("0.007144")
+    assert costs["budget-openai"].max_tokens == 4096
+    assert costs["budget-openai"].worst_case_usd == Decimal("0.019932")
     assert all(c.worst_case_usd <= c.ceiling_usd == Decimal("0.10") for c in costs.values())
-    assert list(costs) == ["gpt-4-turbo", "claude-3-sonnet", "mistral-large", "gpt-35-turbo"]
+    assert list(costs) == [
+        "primary-openai",
+        "fallback-anthropic",
+        "fallback-mistral",
+        "budget-openai",
+    ]
 
 
 def test_prod_config_has_the_planned_shape() -> None:
@@ -66,15 +75,19 @@ def test_prod_config_has_the_planned_shape() -> None:
     assert budget == {
         "name": "budget",
         "provider": "@openai-prod",
-        "override_params": {"model": "gpt-3.5-turbo", "max_tokens": 4096},
+        "override_params": {"model": "gpt-5.4-mini-2026-03-17", "max_completion_tokens": 4096},
     }
-    assert premium["strategy"] == {"mode": "fallback", "on_status_codes": [429, 500, 502, 503, 504]}
-    assert [t["override_params"]["model"] for t in premium["targets"]] == [
-        "gpt-4-turbo",
-        "claude-3-sonnet-20240229",
-        "mistral-large-latest",
+    assert premium["strategy"] == {
+        "mode": "fallback",
+        "on_status_codes": [404, 408, 429, 500, 502, 503, 504, 529],
+    }
+    assert [t["override_params"] for t in premium["targets"]] == [
+        {"model": "gpt-5.4-2026-03-05", "max_completion_tokens": 6333},
+        # max_tokens models get both aliases: the gateway maps either onto max_tokens.
+        {"model": "claude-sonnet-4-6", "max_tokens": 6266, "max_completion_tokens": 6266},
+        {"model": "mistral-large-2512", "max_tokens": 4096, "max_completion_tokens": 4096},
     ]
-    assert config["retry"] == {"attempts": 2, "on_status_codes": [429, 502, 503, 504]}
+    assert config["retry"] == {"attempts": 2, "on_status_codes": [429, 502, 503, 504, 529]}
     assert config["request_timeout"] == 30000
     assert "cache" not in config
 
@@ -84,7 +97,7 @@ def test_policy_without_budget_or_fallback_is_a_single_target() -> None:
     del raw["budget"]
     config = build_config(_policy(raw))
     assert config["strategy"] == {"mode": "single"}
-    assert [t["override_params"]["model"] for t in config["targets"]] == ["gpt-3.5-turbo"]
+    assert [t["override_params"]["model"] for t in config["targets"]] == ["gpt-5.4-mini-2026-03-17"]
 
 
 def test_cache_and_weight_are_carried() -> None:
@@ -98,37 +111,39 @@ def test_cache_and_weight_are_carried() -> None:
 
 def test_ceiling_too_low_for_a_model_is_refused_with_the_numbers() -> None:
     raw = _raw("prod")
-    raw["maxCostPerRequestUsd"] = 0.02  # gpt-4-turbo's assumed prompt alone costs $0.02
+    raw["maxCostPerRequestUsd"] = 0.005  # gpt-5.4's assumed prompt alone costs $0.005
     with pytest.raises(RoutingPolicyError) as caught:
         build_config(_policy(raw))
     message = str(caught.value)
-    assert "target 'gpt-4-turbo' (gpt-4-turbo)" in message
-    assert "$0.02" in message and "leaves 0 output tokens" in message
+    assert "target 'primary-openai' (gpt-5.4-2026-03-05)" in message
+    assert "$0.005" in message and "leaves 0 output tokens" in message
 
 
 def test_explicit_max_tokens_over_the_ceiling_is_refused() -> None:
     raw = _raw("prod")
-    raw["targets"][0]["maxTokens"] = 4000
+    raw["targets"][0]["maxTokens"] = 7000
     with pytest.raises(RoutingPolicyError) as caught:
         worst_case_per_target(_policy(raw))
     assert str(caught.value) == (
-        "target 'gpt-4-turbo' (gpt-4-turbo): worst case $0.14 per request (2000 prompt + 4000 "
-        "output tokens, prices v1) exceeds the ceiling $0.10; lower its maxTokens or raise "
+        "target 'primary-openai' (gpt-5.4-2026-03-05): worst case $0.11 per request (2000 prompt "
+        "+ 7000 output tokens, prices v2) exceeds the ceiling $0.10; lower its maxTokens or raise "
         "maxCostPerRequestUsd."
     )
 
 
-def test_unpriced_model_is_refused() -> None:
-    raw = _raw("prod")
-    raw["targets"][2]["model"] = "mistral-medium"
-    with pytest.raises(RoutingPolicyError, match="model 'mistral-medium' has no price"):
-        build_config(_policy(raw))
+def test_unpriced_model_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = _policy(_raw("prod"))
+    prices = load_price_table()
+    del prices.models["mistral-large-2512"]
+    with pytest.raises(RoutingPolicyError, match="model 'mistral-large-2512' has no price"):
+        build_config(policy, prices)
 
 
 def test_unrouted_targets_are_not_cost_checked() -> None:
     raw = _raw("prod")
-    raw["targets"].append({"name": "spare", "provider": "@x", "model": "not-priced"})
-    assert len(worst_case_per_target(_policy(raw))) == 4
+    raw["targets"].append({"name": "spare", "provider": "@x", "model": "claude-sonnet-4-6"})
+    prices = load_price_table()
+    assert len(worst_case_per_target(_policy(raw), prices)) == 4
 
 
 @pytest.mark.parametrize(

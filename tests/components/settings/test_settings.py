@@ -161,7 +161,7 @@ def test_portkey_policy_over_the_cost_ceiling() -> None:
 
     message = _reject("prod", expensive)
     assert "sophia-infra:portkey" in message
-    assert "gpt-4-turbo" in message
+    assert "gpt-5.4-2026-03-05" in message
 
 
 def test_bad_estuary_prefix_names_the_key() -> None:

@@ -79,10 +79,12 @@ def test_semantic_memory_agent_specification_in_prod(synthesized: Synth) -> None
             },
             "recall_memory": {
                 "search_service": "SOPHIA_AI.CORTEX_VECTORS.SOPHIA_SEARCH",
+                "id_column": "ID",  # row 31: the agent cites source ids
                 "max_results": 5,
             },
             "search_context": {
                 "search_service": "SOPHIA_AI.CORTEX_VECTORS.SOPHIA_SEARCH",
+                "id_column": "ID",
                 "max_results": 10,
             },
         },
@@ -179,12 +181,56 @@ def test_tool_referencing_an_undeclared_search_service(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("temperature", [-0.1, 1.5])
-def test_temperature_outside_0_to_1(tmp_path: Path, temperature: float) -> None:
+@pytest.mark.parametrize("temperature", [0.2, 1.5])
+def test_temperature_is_refused_because_no_agent_api_takes_it(
+    tmp_path: Path, temperature: float
+) -> None:
+    # Row 35: agent:run with an agent object cannot set models/orchestration; the spec has no
+    # temperature. The old catalog accepted 0..1 and promised the API would send it.
     doc = _catalog()
     _agent(doc, "business_intelligence_agent")["temperature"] = temperature
     message = _load_error(tmp_path, doc)
-    assert f"agent 'business_intelligence_agent': temperature = {temperature}: must be" in message
+    assert "agent 'business_intelligence_agent'" in message
+    assert "temperature: Cortex Agents take none" in message
+
+
+def test_generic_tool_needs_its_procedure_signature(tmp_path: Path) -> None:
+    doc = _catalog()
+    del _agent(doc, "snowflake_ops_agent")["tools"][0]["arguments"]
+    message = _load_error(tmp_path, doc)
+    assert "a generic tool needs arguments" in message
+
+
+def test_runtime_config_names_agents_without_temperature(synthesized: Synth) -> None:
+    import json
+
+    api_config = [
+        r
+        for r in synthesized("prod").resources
+        if r.type == "kubernetes:core/v1:ConfigMap" and "CORTEX_AGENT" in r.inputs.get("data", {})
+    ]
+    (config,) = api_config
+    agents = json.loads(config.inputs["data"]["CORTEX_AGENT"])
+    assert agents["semantic_memory_agent"] == {"name": "SEMANTIC_MEMORY_AGENT"}
+    assert all("temperature" not in entry for entry in agents.values())
+
+
+def test_unmanaged_objects_are_declared_with_the_grants_the_api_needs(synthesized: Synth) -> None:
+    # Row 33: the procedures and the semantic view are not created here; the stack says so.
+    objects = {o["name"]: o for o in synthesized("prod").outputs["snowflake"]["unmanagedObjects"]}
+    assert objects["SOPHIA_AI.CORTEX_VECTORS.SP_STORE_MEMORY(VARCHAR, VARCHAR)"] == {
+        "kind": "PROCEDURE",
+        "name": "SOPHIA_AI.CORTEX_VECTORS.SP_STORE_MEMORY(VARCHAR, VARCHAR)",
+        "agents": ["semantic_memory_agent"],
+        "grant": "GRANT USAGE ON PROCEDURE SOPHIA_AI.CORTEX_VECTORS.SP_STORE_MEMORY(VARCHAR, "
+        "VARCHAR) TO ROLE SOPHIA_API",
+    }
+    view = objects["SOPHIA_AI.BUSINESS_ENRICHED.BUSINESS_METRICS"]
+    assert view["grant"] == (
+        "GRANT SELECT ON SEMANTIC VIEW SOPHIA_AI.BUSINESS_ENRICHED.BUSINESS_METRICS TO ROLE "
+        "SOPHIA_API"
+    )
+    assert len(objects) == 7  # six procedures and one semantic view
 
 
 def test_duplicate_agent_name(tmp_path: Path) -> None:
@@ -228,11 +274,13 @@ def test_bad_catalog_stops_the_program_before_any_resource(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     doc = _catalog()
-    _agent(doc, "semantic_memory_agent")["temperature"] = 3
+    _agent(doc, "semantic_memory_agent")["budget"]["seconds"] = 3000
     path = tmp_path / "agents.yaml"
     path.write_text(yaml.safe_dump(doc))
     monkeypatch.setattr(agents_module, "AGENTS_FILE", path)
     monitor = RecordingMonitor(SynthMocks())
-    with pytest.raises(SettingsError, match="agent 'semantic_memory_agent': temperature = 3"):
+    with pytest.raises(
+        SettingsError, match=r"agent 'semantic_memory_agent': budget\.seconds = 3000"
+    ):
         synthesize("dev", monitor=monitor)
     assert monitor.declared == []

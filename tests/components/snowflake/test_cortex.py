@@ -17,7 +17,7 @@ PRIVILEGES = "snowflake:index/grantPrivilegesToAccountRole:GrantPrivilegesToAcco
 
 
 @pytest.mark.parametrize(
-    ("stack", "lag"), [("dev", "1 hour"), ("staging", "10 minutes"), ("prod", "1 minute")]
+    ("stack", "lag"), [("dev", "1 hour"), ("staging", "30 minutes"), ("prod", "1 minute")]
 )
 def test_sophia_search_per_stack(stack: str, lag: str, synthesized: Synth) -> None:
     suffix = "" if stack == "prod" else f"_{stack.upper()}"
@@ -70,7 +70,7 @@ def test_additional_search_service_from_stack_config() -> None:
             "table": "PUBLIC.USER_SESSIONS",
             "searchColumn": "USER_ID",
             "columns": ["SESSION_ID"],
-            "targetLag": "2 hours",
+            "targetLag": "6 hours",
             "warehouse": "API_WH",
         }
     ]
@@ -80,7 +80,7 @@ def test_additional_search_service_from_stack_config() -> None:
         services["SESSION_SEARCH"]["query"]
         == "SELECT USER_ID, SESSION_ID FROM SOPHIA_AI_DEV.PUBLIC.USER_SESSIONS"
     )
-    assert services["SESSION_SEARCH"]["targetLag"] == "2 hours"
+    assert services["SESSION_SEARCH"]["targetLag"] == "6 hours"
     assert services["SESSION_SEARCH"]["warehouse"] == "API_WH_DEV"
 
 

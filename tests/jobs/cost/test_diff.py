@@ -39,7 +39,7 @@ def test_doubling_a_warehouse_size_shows_the_added_credits(
     assert "| ~ | warehouse API_WH | +11,680 cr (+$35,040.00) | +0 cr (+$0.00) |" in text
     assert "  - size: MEDIUM -> LARGE" in text
     assert (
-        "| Snowflake worst case | 19,112 cr ($57,336.00) | 30,792 cr ($92,376.00) | +11,680 cr |"
+        "| Snowflake worst case | 14,732 cr ($44,196.00) | 26,412 cr ($79,236.00) | +11,680 cr |"
         in text
     )
 

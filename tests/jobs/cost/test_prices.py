@@ -47,7 +47,7 @@ def test_price_book_refuses_a_prompt_size_the_gateway_does_not_assume(tmp_path: 
     with pytest.raises(cost.CostError) as error:
         cost.load_price_book(path)
     assert str(error.value) == (
-        "price_book.yaml: llm.prompt_tokens is 1000 but the gateway's price table (prices.yaml v1) assumes 2000-token prompts; the cost view must use the prompt size the gateway's max_tokens were derived from"
+        "price_book.yaml: llm.prompt_tokens is 1000 but the gateway's price table (prices.yaml v2) assumes 2000-token prompts; the cost view must use the prompt size the gateway's max_tokens were derived from"
     )
 
 

@@ -20,17 +20,16 @@ def test_cortex_search_refresh_estimate_by_hand(
 ) -> None:
     prod = cost.cost_report(document(synthesized("prod")), book)
     (search,) = prod.searches
-    # 1-minute lag, 60 s billed refresh + 120 s auto-suspend >= 60 s: the warehouse never sleeps.
-    assert (search.busy_fraction, search.refresh_credits) == (1, HOURS * 4)
+    # 1-minute lag, 60 s billed refresh + 60 s auto-suspend >= 60 s: the warehouse never sleeps.
+    assert (search.busy_fraction, search.refresh_credits) == (1, HOURS * 1)
     assert search.serving_credits == 20 * SERVING and search.embedding_credits == 200 * EMBEDDING
     assert search.flags == (
-        "refresh every 1 minute keeps CORTEX_COMPUTE_WH from ever suspending (auto-suspend 120 s)",
-        "refresh alone can spend more than CORTEX_COMPUTE_WH's hard cap: the monitor would suspend the warehouse mid-month and the index would go stale",
+        "refresh every 1 minute keeps CORTEX_COMPUTE_WH from ever suspending (auto-suspend 60 s)",
         "serving and embedding are serverless: no resource monitor caps them",
     )
 
     staging = cost.cost_report(document(synthesized("staging")), book)
     (search,) = staging.searches
-    # 10-minute lag on a SMALL warehouse with 60 s auto-suspend: (60 + 60) / 600 of the month.
-    assert search.busy_fraction == Decimal(120) / 600
-    assert search.refresh_credits == Decimal("0.2") * HOURS * 2 == 292
+    # 30-minute lag on a SMALL warehouse with 60 s auto-suspend: (60 + 60) / 1800 of the month.
+    assert search.busy_fraction == Decimal(120) / 1800
+    assert search.refresh_credits == Decimal(120) / 1800 * HOURS * 2

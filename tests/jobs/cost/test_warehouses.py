@@ -35,14 +35,14 @@ def test_prod_warehouse_rows_by_hand(
     assert api.bound_credits == 550
     assert api.cap_basis == "quota x 110% (suspend immediate)"
 
-    cortex = warehouse(report, "CORTEX_COMPUTE_WH")  # MEDIUM x 2 clusters, quota 400
-    assert (cortex.worst_case_credits, cortex.cap_credits) == (4 * 2 * HOURS, 440)
+    cortex = warehouse(report, "CORTEX_COMPUTE_WH")  # XSMALL x 2 clusters, quota 800
+    assert (cortex.worst_case_credits, cortex.cap_credits) == (1 * 2 * HOURS, 880)
     estuary = warehouse(report, "ESTUARY_LOAD_WH")  # SMALL x 1, quota 200
     assert (estuary.worst_case_credits, estuary.cap_credits) == (2 * 1 * HOURS, 220)
 
     # Snowflake bound: the three caps + Cortex Search serving (20 GB) + embedding (200M tokens).
-    assert report.snowflake_bound_credits == 550 + 440 + 220 + 20 * SERVING + 200 * EMBEDDING
-    assert report.snowflake_worst_credits == 11_680 + 5_840 + 1_460 + 20 * SERVING + 200 * EMBEDDING
+    assert report.snowflake_bound_credits == 550 + 880 + 220 + 20 * SERVING + 200 * EMBEDDING
+    assert report.snowflake_worst_credits == 11_680 + 1_460 + 1_460 + 20 * SERVING + 200 * EMBEDDING
 
     table = cost.render_cost(report)
     assert (
@@ -67,7 +67,7 @@ def test_gen2_and_snowpark_multipliers(
     assert api.multipliers == (("Gen2 (aws)", Decimal("1.35")),)
     assert api.worst_case_credits == 4 * Decimal("1.35") * 4 * HOURS == 15_768
     cortex = warehouse(report, "CORTEX_COMPUTE_WH")
-    assert cortex.worst_case_credits == 4 * Decimal("1.5") * 2 * HOURS == 8_760
+    assert cortex.worst_case_credits == 1 * Decimal("1.5") * 2 * HOURS == 2_190
     estuary = warehouse(report, "ESTUARY_LOAD_WH")
     assert estuary.flags == ("generation not declared: priced as Gen2",)
     assert estuary.worst_case_credits == 2 * Decimal("1.35") * HOURS
@@ -87,7 +87,7 @@ def test_a_warehouse_without_a_resource_monitor_is_flagged_uncapped(
     assert "| UNCAPPED " in line
     assert "- warehouse API_WH: UNCAPPED: no resource monitor" in table
     # The total bound now carries the whole worst case of API_WH instead of its 550-credit cap.
-    assert report.snowflake_bound_credits == 11_680 + 440 + 220 + 20 * SERVING + 200 * EMBEDDING
+    assert report.snowflake_bound_credits == 11_680 + 880 + 220 + 20 * SERVING + 200 * EMBEDDING
 
     base = cost.cost_report(document(synthesized("prod")), book)
     new, resolved = cost.diff_cost(base, report).flag_changes()

@@ -1,0 +1,60 @@
+"""Table reads that do not depend on timing (review row 16).
+
+A FUTURE grant covers only tables created after it (SDK grant_privileges_to_account_role.py,
+`always_apply`: "grant privileges on all X's ... make sure that every new object ... is granted";
+Snowflake GRANT <privileges>, future grants). Every future grant therefore has an ALL grant that
+runs after it and after every table this program declares in that schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from jobs.harness import Synthesis
+from tests.conftest import STACKS
+from tests.fakes.snowflake_account import Replay
+
+Synth = Callable[[str], Synthesis]
+PRIVILEGES = "snowflake:index/grantPrivilegesToAccountRole:GrantPrivilegesToAccountRole"
+TABLE = "snowflake:index/table:Table"
+
+
+def _on(grant, kind: str) -> dict | None:  # type: ignore[no-untyped-def]
+    return grant.inputs.get("onSchemaObject", {}).get(kind)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_future_table_grant_has_an_all_grant_after_it_and_the_tables(
+    stack: str, synthesized: Synth
+) -> None:
+    synthesis = synthesized(stack)
+    replay = Replay(synthesis)
+    grants = synthesis.by_type(PRIVILEGES)
+    futures = [g for g in grants if _on(g, "future")]
+    alls = {
+        (g.inputs["accountRoleName"], _on(g, "all")["inSchema"], tuple(g.inputs["privileges"])): g
+        for g in grants
+        if _on(g, "all")
+    }
+    assert futures, "the plan has future grants"
+    for future in futures:
+        schema = _on(future, "future")["inSchema"]
+        key = (future.inputs["accountRoleName"], schema, tuple(future.inputs["privileges"]))
+        assert key in alls, f"{future.name} has no ALL grant for existing tables"
+        ancestors = replay.ancestors(alls[key].urn)
+        assert future.urn in ancestors
+        for table in synthesis.by_type(TABLE):
+            if f'"{table.inputs["database"]}"."{table.inputs["schema"]}"' == schema:
+                assert table.urn in ancestors, f"{alls[key].name} runs before {table.name}"
+
+
+def test_the_analyst_reads_the_declared_tables_whichever_was_first(synthesized: Synth) -> None:
+    grants = [
+        g
+        for g in synthesized("prod").by_type(PRIVILEGES)
+        if g.inputs["accountRoleName"] == "SOPHIA_ANALYST"
+    ]
+    covered = {_on(g, "all")["inSchema"] for g in grants if _on(g, "all")}
+    assert {'"SOPHIA_AI"."PUBLIC"', '"SOPHIA_AI"."CORTEX_VECTORS"'} <= covered
