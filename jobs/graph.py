@@ -1,24 +1,10 @@
 """A stack as a graph: its services as boxes and the links between them (docs/graph.md).
 
-    python -m jobs.synth --stack prod --graph                 # the picture
-    python -m jobs.synth --stack prod --graph --diff staging  # what prod adds, removes or changes
-
 Everything is read from the synth document (`jobs.synth --json`): which resources become boxes
-is a list of types below; every link comes from what a resource declares, never from names
-written here:
-- capture -> materialization: the collections a capture writes that the materialization reads
-  (their `bindings`);
-- materialization -> schema / warehouse / role / user: the resources its (secret) endpoint
-  config was built from (its `dependencies`: Pulumi records every Output an input was made of);
-- Cortex Search -> warehouse / table: its `warehouse` input and its `dependencies`;
-- agent -> warehouse / search service: its specification's `tool_resources`
-  (`execution_environment.warehouse`, `search_service`);
-- API workload -> Snowflake objects / Portkey config: the resources its ConfigMap and Secret were
-  built from, labelled with the ConfigMap key that carries each name;
-- Portkey config -> LLM providers: every target of the routing config; usage limit -> config:
-  the policy beside the config in the same component.
-
-jobs/graph_mermaid.py draws the graph, and marks what a base stack adds, removes or changes.
+is the list of types in KINDS, and every link comes from what a resource declares (its bindings,
+its inputs, an embedded specification or config, its `dependencies`), never from a name written
+here; docs/graph.md lists the source of each kind of link. jobs/graph_mermaid.py draws the graph
+and marks what a base stack adds, removes or changes.
 """
 
 from __future__ import annotations
@@ -43,6 +29,7 @@ SEARCH = "snowflake:index/cortexSearchService:CortexSearchService"
 AGENT = "snowflake:index/cortexAgent:CortexAgent"
 GATEWAY_CONFIG = "pulumi-python:dynamic/portkey:GatewayConfig"
 USAGE_LIMITS = "pulumi-python:dynamic/portkey:UsageLimitsPolicy"
+KEY_BINDING = "pulumi-python:dynamic/portkey:ApiKeyConfigBinding"
 WORKLOADS = ("kubernetes:argoproj.io/v1alpha1:Rollout", "kubernetes:apps/v1:Deployment")
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 
@@ -60,6 +47,7 @@ KINDS = {
     AGENT: "Cortex Agent",
     GATEWAY_CONFIG: "Portkey config",
     USAGE_LIMITS: "Portkey usage limit",
+    KEY_BINDING: "Portkey API-key binding",
     **{workload: "API " + workload.rsplit(":", 1)[1] for workload in WORKLOADS},
 }
 OPTIONAL = {SCHEMA, TABLE, ROLE, SERVICE_USER}
@@ -167,6 +155,10 @@ def _label(resource: Mapping[str, Any]) -> tuple[str, ...]:
         unit = "$" if (inputs.get("type") or "cost") == "cost" else ""
         reset = inputs.get("periodic_reset") or "total"
         return _name(resource), f"{kind} {unit}{limit} {reset}"
+    if type_ == KEY_BINDING:
+        key = str(inputs.get("api_key_id") or "?")
+        overrides = "overrides on" if inputs.get("allow_config_override") else "overrides off"
+        return kind, f"key {key[:8]}..., {overrides}"
     if type_ in WORKLOADS:
         metadata = inputs.get("metadata") or {}
         name = str(metadata.get("name") or resource["name"])
@@ -230,7 +222,7 @@ def build_graph(document: Mapping[str, Any]) -> Graph:
     edges += _search_edges(of_type, by_urn, drawn, by_name)
     edges += _agent_edges(of_type, by_name)
     edges += _api_edges(of_type, by_urn, drawn)
-    gateway_edges, providers = _gateway_edges(of_type)
+    gateway_edges, providers = _gateway_edges(of_type, by_urn, drawn)
     edges += gateway_edges
     graph.nodes.update(providers)
     linked = {e.source for e in edges} | {e.target for e in edges}
@@ -374,6 +366,8 @@ def _api_edges(
 
 def _gateway_edges(
     of_type: Mapping[str, list[Mapping[str, Any]]],
+    by_urn: Mapping[str, Mapping[str, Any]],
+    drawn: set[str],
 ) -> tuple[list[Edge], dict[str, Node]]:
     edges, providers = [], {}
     for config in of_type[GATEWAY_CONFIG]:
@@ -391,4 +385,13 @@ def _gateway_edges(
         for limit in of_type[USAGE_LIMITS]:
             if limit.get("parent") and limit.get("parent") == config.get("parent"):
                 edges.append(Edge(node_id(limit), node_id(config), "caps", (_ref(limit),)))
+    # A binding's config_id comes from the config it binds (its dependencies).
+    for binding in of_type[KEY_BINDING]:
+        for dependency, _ in _walk(binding, by_urn, drawn):
+            if dependency["type"] == GATEWAY_CONFIG:
+                edges.append(
+                    Edge(
+                        node_id(binding), node_id(dependency), "binds the key to", (_ref(binding),)
+                    )
+                )
     return edges, providers

@@ -47,9 +47,25 @@ def test_prod_links_name_the_schema_role_warehouse_search_and_gateway(
     assert api["API_WH"] == "SNOWFLAKE_WAREHOUSE"
     assert api["SOPHIA_API"] == "SNOWFLAKE_ROLE"
     assert api["SOPHIA_SEARCH"] == "CORTEX_SEARCH_SERVICE"
-    assert api["sophia-prod-routing"] == "uses Portkey config"
+    # Prod binds the routing config to the app's API key instead of sending its slug: the binding
+    # links to the config; the workload's key is a secret, so no link can say which key it holds.
+    assert "sophia-prod-routing" not in api
+    binding = edges_by(g, "n_llm_api_key_binding")
+    assert binding == {"n_llm_config": "binds the key to"}
+    assert g.nodes["n_llm_api_key_binding"].label == (
+        "Portkey API-key binding",
+        "key 00000000..., overrides off",
+    )
     collections = sum(int(e.label.split()[0]) for e in g.edges if e.target == "n_estuary_snowflake")
     assert collections == 23  # every binding the materialization reads comes from one capture
+
+
+def test_dev_sends_the_config_slug_so_its_api_links_to_the_config(
+    synthesized: Callable[[str], Synthesis],
+) -> None:
+    g = graph.build_graph(to_json(synthesized("dev")))
+    assert edges_by(g, "n_sophia_api_deployment")["n_llm_config"] == "uses Portkey config"
+    assert "n_llm_api_key_binding" not in g.nodes
 
 
 def test_links_follow_the_document_not_names_in_the_code(
