@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: venv node synth check test lint bench clean
+.PHONY: venv node synth check test lint bench bench-update clean
 
 venv: $(VENV)/.installed
 
@@ -35,8 +35,12 @@ lint: venv
 test: venv node lint
 	$(BIN)/python -m pytest
 
+# `make bench` prints the measurements; `make bench-update` also rewrites BENCHMARKS.md.
 bench: venv
 	$(BIN)/python -m bench
+
+bench-update: venv
+	$(BIN)/python -m bench --output BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

@@ -7,6 +7,7 @@ from components.estuary.pipeline import Pipeline, PipelineArgs
 from components.k8s.api_service import ApiService, ApiServiceArgs
 from components.portkey.gateway import Gateway, GatewayArgs
 from components.release import release_record
+from components.settings.tables import PLATFORM_SCHEMAS, TABLES
 from components.snowflake.access import AccessArgs, AccessControl
 from components.snowflake.cortex import CORTEX_SCHEMA, Cortex, CortexArgs
 from components.snowflake.database import Database, DatabaseArgs
@@ -17,7 +18,6 @@ from components.snowflake.service_user import (
     ServiceAccountArgs,
     deploy_user_network_policy,
 )
-from components.snowflake.tables import PLATFORM_SCHEMAS, TABLES
 from components.snowflake.warehouse import MonitoredWarehouse, MonitoredWarehouseArgs
 
 settings = stack_settings.load()

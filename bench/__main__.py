@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.growth import growth_project
-from bench.processes import REPO_ROOT, Measurement, measure_interleaved, run_once
+from bench.processes import Measurement, measure_interleaved, run_once
 from bench.providers import Operation, estuary_operations, portkey_operations
 
 FLOOR_IMPORTS = "import pulumi, pulumi_snowflake, pulumi_kubernetes, pulumi_random"
@@ -36,9 +36,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=9, help="runs per measurement (median)")
     parser.add_argument("--growth-runs", type=int, default=5, help="runs per growth size")
     parser.add_argument("--sizes", default="10,100,500,2000", help="Estuary bindings per size")
-    parser.add_argument("--output", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="write the report to this file (e.g. BENCHMARKS.md, which `make bench-update` "
+        "does); default: print it only, so a run never rewrites the committed numbers",
+    )
     args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.output is not None and not args.output.parent.is_dir():
+        parser.error(f"--output {args.output}: directory {args.output.parent} does not exist")
+    if args.runs < 1 or args.growth_runs < 1:
+        parser.error("--runs and --growth-runs must be at least 1")
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        parser.error(f"--sizes {args.sizes!r}: expected whole numbers joined by commas")
+    if not sizes or min(sizes) < 1:
+        parser.error("--sizes: every size must be at least 1")
     python = sys.executable
 
     synth = [python, "-m", "jobs.synth", "--stack"]
@@ -88,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     operations = estuary_operations() + portkey_operations()
 
     report = render(floor, imports, stacks, growth, parts, operations, bare_ms, args)
-    args.output.write_text(report)
+    if args.output is not None:
+        args.output.write_text(report)
     print(report)
     return 0
 

@@ -29,6 +29,9 @@ def growth_config(bindings: int, objects_from: int | None = None) -> dict[str, A
     objects = bindings if objects_from is None else objects_from
     doc = yaml.safe_load((REPO_ROOT / "Pulumi.prod.yaml").read_text())
     config = copy.deepcopy(doc["config"])
+    # Only stack prod may be environment prod, and every shared name carries the stack
+    # (components/settings/identity.py): staging's rules, prod's shape, the stack's own names.
+    config["sophia-infra:environment"] = "staging"
     estuary = config["sophia-infra:estuary"]
     for source in FIXED_SOURCES:
         estuary["sources"].setdefault(source, {})["enabled"] = False
@@ -49,6 +52,22 @@ def growth_config(bindings: int, objects_from: int | None = None) -> dict[str, A
     return {"config": config}
 
 
+def renamed(config: dict[str, Any], stack: str) -> dict[str, Any]:
+    """`config` (prod's) with every account- and tenant-level name moved to `stack`."""
+    config = copy.deepcopy(config)
+    config["sophia-infra:estuary"]["tenantPrefix"] = f"sophia/{stack}/"
+    portkey = config["sophia-infra:portkey"]
+    portkey["configName"] = f"sophia-{stack}-routing"
+    if "usageLimit" in portkey:
+        portkey["usageLimit"]["name"] = f"sophia-{stack}-llm-monthly"
+    for target in portkey["targets"]:
+        target["provider"] = target["provider"].rsplit("-", 1)[0] + f"-{stack}"
+    kubernetes = config["sophia-infra:kubernetes"]
+    kubernetes["namespace"] = f"sophia-{stack}"
+    kubernetes["host"] = f"api.{stack}.sophia.ai"
+    return config
+
+
 def growth_project(
     bindings: int, directory: Path, objects_from: int | None = None, stack: str | None = None
 ) -> str:
@@ -57,7 +76,7 @@ def growth_project(
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(REPO_ROOT / name, directory / name)
     stack = stack or f"grow{bindings}"
-    (directory / f"Pulumi.{stack}.yaml").write_text(
-        yaml.safe_dump(growth_config(bindings, objects_from), sort_keys=False)
-    )
+    document = growth_config(bindings, objects_from)
+    document["config"] = renamed(document["config"], stack)
+    (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
     return stack

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
-from components.portkey.routing import load_price_table
 from components.settings import Settings
+from components.settings.portkey_routing import load_price_table
 
 
 def release_record(settings: Settings) -> dict[str, object]:

@@ -61,6 +61,7 @@ from policies.sophia_policies import (
     SECRETS_VIEW_REDACTED,
     SECRETS_VIEW_TAG,
 )
+from policies.sophia_policies.common import with_defaults
 
 POLICY_CONFIG_DIR = REPO_ROOT / "policies" / "config"
 PACK_ENFORCEMENT = EnforcementLevel.MANDATORY  # policies/__main__.py
@@ -134,19 +135,42 @@ class CheckReport:
 # --- config ---------------------------------------------------------------------------------------
 
 
-def load_policy_config(stack: str, directory: Path = POLICY_CONFIG_DIR) -> dict[str, Any]:
-    """`policies/config/<stack>.json`: the file `pulumi preview --policy-pack-config` takes."""
+def load_policy_config(stack: str, directory: Path | None = None) -> dict[str, Any]:
+    """`policies/config/<stack>.json`: the file `pulumi preview --policy-pack-config` takes.
+
+    Strict JSON: UTF-8, no duplicate keys (Python keeps the last one silently), no NaN/Infinity
+    (not JSON; a NaN threshold compares false with everything and so switches a rule off).
+    """
+    directory = directory if directory is not None else POLICY_CONFIG_DIR
     path = directory / f"{stack}.json"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in directory.glob("*.json"))) or "none"
         raise PolicyConfigError(f"no policy config {path.name}; known: {known}")
     try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise PolicyConfigError(f"{path.name} is not valid JSON: {error}") from error
+        data = json.loads(
+            path.read_bytes().decode("utf-8"),
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constant,
+        )
+    except UnicodeDecodeError as error:
+        raise PolicyConfigError(f"{path.name} is not UTF-8 (byte {error.start})") from None
+    except (json.JSONDecodeError, ValueError) as error:
+        raise PolicyConfigError(f"{path.name} is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise PolicyConfigError(f"{path.name} must be a JSON object keyed by policy name")
     return data
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(f"duplicate key(s) {', '.join(repeated)}")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 @dataclass(frozen=True)
@@ -198,6 +222,10 @@ def configure(policies: list[Policy], config: Mapping[str, Any]) -> dict[str, _C
                 raise PolicyConfigError(
                     f"policy {policy.name} config {where}: {error.message}"
                 ) from error
+        try:
+            with_defaults(policy.config_schema, properties)
+        except ValueError as error:
+            raise PolicyConfigError(f"policy {policy.name} config: {error}") from None
         effective = level or all_level or policy.enforcement_level or PACK_ENFORCEMENT
         result[policy.name] = _Configured(effective, properties)
     return result

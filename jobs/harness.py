@@ -13,6 +13,7 @@ import copy
 import functools
 import gc
 import json
+import os
 import runpy
 import threading
 from collections.abc import Mapping
@@ -21,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
+
+from components.yaml_files import YamlFileError, load_yaml_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "sophia-infra"
@@ -95,18 +97,24 @@ def load_stack_config(
     `overrides` maps short project keys (or `ns:key`) to replacement values; a value of `None`
     removes the key. Returns the config and the set of keys that are secret.
     """
+    if not root.is_dir():
+        raise StackConfigError(f"project directory {root} does not exist")
+    if not (root / "Pulumi.yaml").is_file():
+        raise StackConfigError(f"no Pulumi.yaml in {root}; give the project directory")
     project_doc = _read_yaml(root / "Pulumi.yaml")
     path = stack_file(stack, root)
     if not path.exists():
         known = ", ".join(available_stacks(root)) or "none"
         raise StackConfigError(f"no stack file {path.name}; known stacks: {known}")
-    stack_doc = _read_yaml(path) or {}
+    stack_doc = _read_yaml(path)
 
     values: dict[str, Any] = {}
-    for key, declaration in (project_doc.get("config") or {}).items():
+    for key, declaration in _mapping(project_doc.get("config"), "Pulumi.yaml: config").items():
         if isinstance(declaration, dict) and "default" in declaration:
             values[_qualify(key)] = copy.deepcopy(declaration["default"])
-    for key, value in (stack_doc.get("config") or {}).items():
+    for key, value in _mapping(stack_doc.get("config"), f"{path.name}: config").items():
+        if not isinstance(key, str) or not key:
+            raise StackConfigError(f"{path.name}: config keys must be strings; got {key!r}")
         values[_qualify(key)] = value
     for key, value in (overrides or {}).items():
         if value is None:
@@ -135,6 +143,8 @@ def synthesize(
     Pass your own `monitor` to inspect what was registered even when the program fails.
     """
     config, secret_keys = load_stack_config(stack, root, overrides)
+    working_directory = os.getcwd()
+    project_dir, program = root.resolve(), (root / "__main__.py").resolve()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     # A run allocates many small, short-lived objects and few cycles; pausing the cyclic
@@ -153,7 +163,10 @@ def synthesize(
 
         @pulumi.runtime.test
         def run() -> pulumi.Output[Any]:
-            runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+            # The engine runs the program in the project directory; settings read the stack
+            # files there (components/settings load's project_dir).
+            os.chdir(project_dir)
+            runpy.run_path(str(program), run_name="__main__")
             stack_resource = pulumi_settings.get_root_resource()
             outputs = dict(getattr(stack_resource, "outputs", {}) or {})
             collected = []
@@ -177,6 +190,7 @@ def synthesize(
             config=config,
         )
     finally:
+        os.chdir(working_directory)
         if gc_was_enabled:
             gc.enable()
         asyncio.set_event_loop(None)
@@ -321,18 +335,36 @@ def _replace_secure(key: str, value: Any) -> tuple[Any, bool]:
 
 
 def _config_string(value: Any) -> str:
+    """How the CLI hands a value to the program: scalars as text, the rest as JSON."""
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    return json.dumps(value)
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError) as error:
+        raise StackConfigError(f"a config value cannot be represented as JSON: {error}") from None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    """A project or stack file: strict YAML (components/yaml_files.py), a mapping."""
     try:
-        return yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise StackConfigError(f"{path.name} is not valid YAML: {error}") from error
+        document = load_yaml_file(path)
+    except YamlFileError as error:
+        raise StackConfigError(str(error)) from None
+    return _mapping(document, path.name)
+
+
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise StackConfigError(
+            f"{what} must be a YAML mapping (key: value lines); got {type(value).__name__}"
+        )
+    return value
 
 
 def _provider_name(reference: str) -> str:

@@ -30,7 +30,6 @@ import yaml
 from components.settings import SettingsError
 from jobs.harness import (
     REPO_ROOT,
-    SECRET_MARK,
     DeclaredResource,
     StackConfigError,
     Synthesis,
@@ -78,7 +77,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="print the cost table; with --diff, the cost change from OTHER_STACK (docs/cost.md)",
     )
+    parser.add_argument(
+        "--policy-override",
+        metavar="POLICY=REASON",
+        action="append",
+        default=[],
+        help="with --check: accept that POLICY (or 'all') is disabled in a prod policy config, "
+        "for the REASON given (shown in the report); repeatable",
+    )
     args = parser.parse_args(argv)
+    problem = _flag_problem(args)
+    if problem:
+        parser.error(problem)  # exit 2 with usage, like any other misuse
+    try:
+        overrides = _policy_overrides(args.policy_override)
+    except ValueError as error:
+        parser.error(str(error))
 
     try:
         synthesis = synthesize(args.stack, root=args.project_dir)
@@ -88,10 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
 
     if args.json:
-        args.json.write_text(json.dumps(to_json(synthesis), indent=2, sort_keys=True) + "\n")
+        try:
+            args.json.write_text(json.dumps(to_json(synthesis), indent=2, sort_keys=True) + "\n")
+        except OSError as error:
+            print(f"error: cannot write {args.json}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_INVALID
         print(f"wrote {len(synthesis.resources)} resources to {args.json}")
     if args.check:
-        return _print_check(synthesis)
+        return _print_check(synthesis, args.project_dir, overrides)
     if args.cost:
         return _print_cost(synthesis, other)
     if args.graph:
@@ -103,14 +121,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
-def _print_check(synthesis: Synthesis) -> int:
+def _flag_problem(args: argparse.Namespace) -> str | None:
+    """Flag combinations that would silently do nothing, and paths that cannot work."""
+    if not args.stack:
+        return "--stack needs a stack name"
+    if not args.project_dir.is_dir():
+        return f"--project-dir {args.project_dir} is not a directory"
+    if args.raw and not args.diff:
+        return "--raw only changes --diff output; add --diff OTHER_STACK or drop --raw"
+    if args.check and (args.cost or args.diff):
+        return "--check runs alone; run --cost or --diff in a separate command"
+    if args.diff and args.diff == args.stack:
+        return f"--diff {args.diff} compares the stack with itself; name another stack"
+    if args.graph and (args.check or args.cost):
+        return "--graph prints the picture alone; run --check or --cost in a separate command"
+    if args.policy_override and not args.check:
+        return "--policy-override only applies to --check"
+    if args.json:
+        if args.json.is_dir():
+            return f"--json {args.json} is a directory; give a file name"
+        if not args.json.parent.is_dir():
+            return f"--json {args.json}: directory {args.json.parent} does not exist"
+    return None
+
+
+def _policy_overrides(values: Sequence[str]) -> dict[str, str]:
+    overrides = {}
+    for value in values:
+        name, _, reason = value.partition("=")
+        if not name.strip() or not reason.strip():
+            raise ValueError(
+                f"--policy-override {value!r}: expected POLICY=REASON (a reason is required)"
+            )
+        overrides[name.strip()] = reason.strip()
+    return overrides
+
+
+def _print_check(synthesis: Synthesis, project_dir: Path, overrides: dict[str, str]) -> int:
     from jobs.check import PolicyConfigError, load_policy_config, render_check, run_checks
+    from jobs.stack_identity import guard_rail_violations, stack_identity_violations
 
     try:
-        report = run_checks(synthesis, load_policy_config(synthesis.stack))
+        config = load_policy_config(synthesis.stack)
+        report = run_checks(synthesis, config)
     except PolicyConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
+    report.violations.extend(stack_identity_violations(project_dir))
+    report.violations.extend(
+        guard_rail_violations(synthesis, config, report.policies, overrides, report)
+    )
     print(render_check(report))
     return report.exit_code
 
@@ -120,6 +180,16 @@ def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
 
     try:
         book = cost.load_price_book()
+    except cost.CostError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as error:
+        print(
+            f"error: the price book cannot be used: {type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    try:
         head = cost.cost_report(to_json(synthesis), book)
         if other is None:
             print(cost.render_cost(head))
@@ -344,12 +414,51 @@ def _diff_values(old: Any, new: Any, path: str) -> Iterator[str]:
     new_flat = dict(flatten(new, path)) if isinstance(new, dict) else {path: new}
     for key in sorted(set(old_flat) | set(new_flat)):
         a, b = old_flat.get(key), new_flat.get(key)
-        if a == b or (a == SECRET_MARK and b == SECRET_MARK):
+        if key in old_flat and key in new_flat and _same(a, b):
             continue
-        yield f"{key}: {_short(a, 40) if key in old_flat else '(absent)'} -> " + (
-            _short(b, 40) if key in new_flat else "(absent)"
-        )
+        if key not in old_flat or key not in new_flat:
+            shown_a = _short(a, 40) if key in old_flat else "(absent)"
+            shown_b = _short(b, 40) if key in new_flat else "(absent)"
+        else:
+            shown_a, shown_b = _differing(a, b)
+        yield f"{key}: {shown_a} -> {shown_b}"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as a reviewer means it: True is not 1, "1" is not 1 (1 and 1.0 are the same)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def _differing(a: Any, b: Any, limit: int = 40) -> tuple[str, str]:
+    """Both values shortened so that they still look different (the differing part shown)."""
+    shown_a, shown_b = _short(a, limit), _short(b, limit)
+    if shown_a != shown_b:
+        return shown_a, shown_b
+    full_a, full_b = json.dumps(a, sort_keys=True), json.dumps(b, sort_keys=True)
+    if full_a == full_b:  # same text, different types (e.g. "1" and 1 after json.dumps)
+        return f"{full_a} ({type(a).__name__})", f"{full_b} ({type(b).__name__})"
+    if len(full_a) <= limit and len(full_b) <= limit:
+        return full_a, full_b
+    start = next(
+        (i for i, (x, y) in enumerate(zip(full_a, full_b, strict=False)) if x != y),
+        min(len(full_a), len(full_b)),
+    )
+    begin = max(0, start - 10)
+
+    def window(text: str) -> str:
+        piece = text[begin : begin + limit]
+        return ("..." if begin else "") + piece + ("..." if begin + limit < len(text) else "")
+
+    return window(full_a), window(full_b)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `... | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        sys.exit(EXIT_OK)

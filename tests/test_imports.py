@@ -17,10 +17,10 @@ FIRST_IMPORTS = (
     "components.estuary.provider",
     "components.portkey.api_key_binding",
     "components.portkey.provider",
-    "components.portkey.routing",
+    "components.settings.portkey_routing",
     "components.settings.portkey",
     "components.settings.kubernetes",
-    "components.snowflake.agents",
+    "components.settings.agents",
 )
 
 
@@ -34,3 +34,43 @@ def test_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-1500:]
+
+
+SETTINGS_MODULES = [
+    "components.settings",
+    *sorted(
+        f"components.settings.{path.stem}"
+        for path in (REPO_ROOT / "components" / "settings").glob("*.py")
+        if path.stem != "__init__"
+    ),
+]
+# The rooms above the floor: every components/ subpackage but settings itself.
+AREAS = [
+    "release",
+    *(
+        path.name
+        for path in (REPO_ROOT / "components").iterdir()
+        if path.is_dir() and (path / "__init__.py").exists() and path.name != "settings"
+    ),
+]
+
+
+@pytest.mark.parametrize("module", SETTINGS_MODULES)
+def test_settings_import_no_component(module: str) -> None:
+    # Settings are the floor: components import them, never the other way round.
+    probe = (
+        f"import sys, {module}\n"
+        f"areas = {AREAS!r}\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[:2][-1] in areas "
+        "and m.startswith('components.'))\n"
+        "print('\\n'.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert result.stdout.split() == [], f"{module} loaded {result.stdout.split()}"

@@ -2,6 +2,8 @@
 
 - the workflow JSON schema (check-jsonschema's vendored `github-workflows` schema);
 - zizmor in offline mode, which must report no findings;
+- every `on.schedule[].cron` is a valid POSIX cron expression (GitHub: "scheduled workflows use
+  POSIX cron syntax"; the JSON schema only says it is a string, so `61 * * * *` passed);
 - the house rules zizmor does not enforce by default: actions pinned by full commit SHA with
   the version tag in a comment, `persist-credentials: false` on every checkout, top-level
   permissions empty or read-only, and no `${{ }}` expressions inside `run:` scripts (pass
@@ -139,3 +141,89 @@ def test_no_expressions_inside_run_scripts(path: Path) -> None:
             assert "${{" not in script, (
                 f"{path.name} job {job_id} step {step.get('name', '?')!r}: pass values via env:"
             )
+
+
+# --- cron ------------------------------------------------------------------------------------------
+
+# POSIX cron (crontab(5) as GitHub documents it for `on.schedule`): five fields, each `*`, a number,
+# a range `a-b`, a step `*/n` or `a-b/n`, or a comma list of these; months and weekdays may also be
+# written JAN-DEC / SUN-SAT. GitHub adds no seconds field and no macros such as @daily.
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+CRON_FIELDS = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+    ("month", 1, 12, {m: i + 1 for i, m in enumerate(MONTHS)}),
+    ("day of week", 0, 6, {d: i for i, d in enumerate(WEEKDAYS)}),
+)
+
+
+def cron_problem(expression: str) -> str | None:
+    """Why `expression` is not a cron GitHub accepts, or None."""
+    fields = expression.split()
+    if len(fields) != len(CRON_FIELDS):
+        return f"{expression!r}: {len(fields)} fields; cron has 5 (minute hour day month weekday)"
+    for text, (name, low, high, names) in zip(fields, CRON_FIELDS, strict=True):
+        for part in text.split(","):
+            base, _, step = part.partition("/")
+            if step and (not step.isdigit() or int(step) < 1):
+                return f"{expression!r}: {name} step {step!r} is not a positive number"
+            if base == "*":
+                continue
+            bounds = base.split("-")
+            if len(bounds) > 2 or not all(bounds):
+                return f"{expression!r}: {name} {part!r} is not a number, range or list"
+            values = []
+            for bound in bounds:
+                value = names.get(bound.upper()) if not bound.isdigit() else int(bound)
+                if value is None or not low <= value <= high:
+                    return f"{expression!r}: {name} {bound!r} is outside {low}..{high}"
+                values.append(value)
+            if len(values) == 2 and values[0] > values[1]:
+                return f"{expression!r}: {name} range {base!r} runs backwards"
+    return None
+
+
+def _schedules(workflow: dict[str, Any]) -> list[str]:
+    triggers = workflow.get("on")
+    schedule = triggers.get("schedule") if isinstance(triggers, dict) else None
+    return [str(entry.get("cron")) for entry in schedule or [] if isinstance(entry, dict)]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_schedules_are_valid_cron(path: Path) -> None:
+    for expression in _schedules(_load(path)):
+        problem = cron_problem(expression)
+        assert problem is None, f"{path.name}: {problem}"
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("61 * * * *", "'61 * * * *': minute '61' is outside 0..59"),
+        ("0 24 * * *", "'0 24 * * *': hour '24' is outside 0..23"),
+        ("0 3 * *", "'0 3 * *': 4 fields; cron has 5 (minute hour day month weekday)"),
+        ("0 3 * * * *", "'0 3 * * * *': 6 fields; cron has 5 (minute hour day month weekday)"),
+        ("@daily", "'@daily': 1 fields; cron has 5 (minute hour day month weekday)"),
+        ("*/0 * * * *", "'*/0 * * * *': minute step '0' is not a positive number"),
+        ("0 3 32 * *", "'0 3 32 * *': day of month '32' is outside 1..31"),
+        ("0 3 * FOO *", "'0 3 * FOO *': month 'FOO' is outside 1..12"),
+        ("0 5-2 * * *", "'0 5-2 * * *': hour range '5-2' runs backwards"),
+        ("0 3 * * 7", "'0 3 * * 7': day of week '7' is outside 0..6"),
+    ],
+)
+def test_a_bad_cron_is_refused(expression: str, message: str) -> None:
+    assert cron_problem(expression) == message
+
+
+@pytest.mark.parametrize("expression", ["17 3 * * *", "*/15 * * * 1-5", "0 0 1 JAN,JUL SUN"])
+def test_good_crons_pass(expression: str) -> None:
+    assert cron_problem(expression) is None
+
+
+def test_a_workflow_with_a_bad_cron_fails(tmp_path: Path) -> None:
+    workflow = tmp_path / "bad.yml"
+    workflow.write_text("on:\n  schedule:\n    - cron: '61 3 * * *'\n")
+    problems = [cron_problem(c) for c in _schedules(_load(workflow))]
+    assert problems == ["'61 3 * * *': minute '61' is outside 0..59"]

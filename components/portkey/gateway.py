@@ -16,8 +16,8 @@ import pulumi
 
 from components.portkey.api_key_binding import ApiKeyConfigBinding
 from components.portkey.provider import GatewayConfig, UsageLimitsPolicy
-from components.portkey.routing import PriceTable, build_config, canonical_json
 from components.settings.portkey import PortkeySettings
+from components.settings.portkey_routing import PriceTable, build_config, canonical_json
 
 
 @dataclass(frozen=True)

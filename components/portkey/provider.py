@@ -36,7 +36,7 @@ from pulumi.dynamic import (
 )
 
 from components.portkey.errors import DEFAULT_BASE_URL, PortkeyApiError
-from components.portkey.routing import canonical_json
+from components.settings.portkey_routing import canonical_json
 
 API_KEY_ENV = "PORTKEY_ADMIN_API_KEY"  # same name as client.API_KEY_ENV (kept light to import)
 

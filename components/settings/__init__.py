@@ -11,42 +11,58 @@ their own area and are handed only their slice by `__main__.py`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import pulumi
-from pulumi.runtime.config import get_config
-from pydantic import Field, ValidationError, model_validator
+from pulumi.runtime.config import get_config, is_config_secret
+from pydantic import Field, ValidationError
 
+from components.settings import checks, identity, stack_rules
 from components.settings._base import CamelModel, KeyedValueError
-from components.settings.cortex import CortexSettings, check_refresh_fits_monitor
-from components.settings.estuary import EstuarySettings
-from components.settings.kubernetes import (
-    KubernetesSettings,
-    ReleaseSettings,
-    check_canary_for_environment,
-    check_image_reference,
+from components.settings.agents import (
+    AgentCatalog,
+    AgentCatalogError,
+    agent_specification,
+    load_agent_catalog,
+    specification_yaml,
 )
+from components.settings.cortex import CortexSettings, check_refresh_fits_monitor
+from components.settings.credentials import (
+    REQUIRED_SECRET_KEYS,
+    credential_problems,
+    leaves,
+    looks_like_credential,
+)
+from components.settings.credentials import SECRET_KEYS as ALL_SECRET_KEYS
+from components.settings.estuary import EstuarySettings
+from components.settings.kubernetes import KubernetesSettings, ReleaseSettings
 from components.settings.portkey import PortkeySettings, check_api_key_binding_for_environment
 from components.settings.snowflake import SnowflakeSettings, check_snowflake_for_environment
-from components.snowflake.agents import AgentCatalog, AgentCatalogError, load_agent_catalog
 
 PROJECT = "sophia-infra"
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
-PROD_MIN_RETENTION_DAYS = 7
+PROD_MIN_RETENTION_DAYS = stack_rules.PROD_MIN_RETENTION_DAYS
 
 # Object-valued keys, each validated by its area's model.
-AREA_KEYS = ("snowflake", "cortex", "estuary", "portkey", "kubernetes", "release")
-# Secret keys (`pulumi config set --secret`); never validated into plain models.
-SECRET_KEYS = (
-    "snowflakePrivateKey",
-    "estuarySourceCredentials",
-    "estuaryLoaderPrivateKey",
-    "apiSnowflakePrivateKey",
-    "portkeyApiKey",
-)
+AREA_MODELS: dict[str, type[CamelModel] | type[Any]] = {
+    "snowflake": SnowflakeSettings,
+    "cortex": CortexSettings,
+    "estuary": EstuarySettings,
+    "portkey": PortkeySettings,
+    "kubernetes": KubernetesSettings,
+    "release": ReleaseSettings,
+}
+AREA_KEYS = tuple(AREA_MODELS)
+OPTIONAL_AREAS = ("cortex",)
+NON_SECRET_KEYS = ("environment", *AREA_KEYS)
+assert NON_SECRET_KEYS == checks.NON_SECRET_KEYS, "checks.py must list the same keys"
+SECRET_KEYS = REQUIRED_SECRET_KEYS  # keys load() requires (all secret keys: ALL_SECRET_KEYS)
+SOURCE_CREDENTIAL_FIELDS = checks.SOURCE_CREDENTIAL_FIELDS
+MAX_CONFIG_CHARS = 1_000_000  # one stack value; Pulumi's own limit is far above any real config
 
 
 class SettingsError(Exception):
@@ -54,9 +70,13 @@ class SettingsError(Exception):
 
 
 class StackSettings(CamelModel):
-    """Everything non-secret a stack declares, validated as a whole."""
+    """Everything non-secret a stack declares, validated as a whole.
 
-    stack: str = Field(description="The Pulumi stack name.")
+    Cross-area rules (prod retention, image pinning, names that carry the stack) live in
+    `stack_rules` and `identity` and are run by `load`, so they report even when an area failed.
+    """
+
+    stack: str = Field(description="The Pulumi stack name; every shared name derives from it.")
     environment: Environment = Field(description="Which stage this stack is: dev, staging, prod.")
     snowflake: SnowflakeSettings
     cortex: CortexSettings = CortexSettings()
@@ -65,75 +85,10 @@ class StackSettings(CamelModel):
     kubernetes: KubernetesSettings
     release: ReleaseSettings = Field(description="What is deployed; written by jobs.promote.")
 
-    @model_validator(mode="after")
-    def _references(self) -> StackSettings:
-        for index, service in enumerate(self.cortex.additional_search_services):
-            if service.warehouse not in self.snowflake.warehouses:
-                raise KeyedValueError(
-                    ("cortex", "additionalSearchServices", index, "warehouse"),
-                    service.warehouse,
-                    "not a declared warehouse; declared: " + ", ".join(self.snowflake.warehouses),
-                )
-        return self
-
-    @model_validator(mode="after")
-    def _snowflake_rules(self) -> StackSettings:
-        check_snowflake_for_environment(self.snowflake, self.environment)
-        check_refresh_fits_monitor(self.cortex, self.snowflake)
-        return self
-
-    @model_validator(mode="after")
-    def _release_rules(self) -> StackSettings:
-        try:
-            check_image_reference(
-                self.release.api_image, self.environment, self.kubernetes.image_repository
-            )
-        except ValueError as error:
-            raise KeyedValueError(
-                ("release", "apiImage"), self.release.api_image, str(error)
-            ) from error
-        try:
-            check_canary_for_environment(self.kubernetes.canary, self.environment)
-        except ValueError as error:
-            raise KeyedValueError(
-                ("kubernetes", "canary", "strategy"), self.kubernetes.canary.strategy, str(error)
-            ) from error
-        return self
-
-    @model_validator(mode="after")
-    def _portkey_rules(self) -> StackSettings:
-        try:
-            check_api_key_binding_for_environment(self.portkey, self.environment)
-        except ValueError as error:
-            raise KeyedValueError(("portkey", "apiKeyId"), None, str(error)) from error
-        return self
-
-    @model_validator(mode="after")
-    def _prod_rules(self) -> StackSettings:
-        retention = self.snowflake.database.data_retention_days
-        if self.environment == "prod" and retention < PROD_MIN_RETENTION_DAYS:
-            raise KeyedValueError(
-                ("snowflake", "database", "dataRetentionDays"),
-                retention,
-                f"prod needs at least {PROD_MIN_RETENTION_DAYS} days of time travel so "
-                "CLONE ... AT (TIMESTAMP => ...) rollbacks work; allowed: "
-                f"{PROD_MIN_RETENTION_DAYS}..90",
-            )
-        if self.environment == "prod" and self.estuary.add_new_bindings:
-            raise KeyedValueError(
-                ("estuary", "addNewBindings"),
-                True,
-                "prod must not let Estuary add bindings in the background (schema changes go "
-                "through review); allowed: false",
-            )
-        return self
-
     @property
     def name_suffix(self) -> str:
-        """Suffix for account-level names; prod keeps the plan's bare names."""
-        if self.snowflake.name_suffix is not None:
-            return self.snowflake.name_suffix
-        return "" if self.environment == "prod" else f"_{self.environment.upper()}"
+        """Suffix for account-level names: '' for stack prod, '_<STACK>' otherwise."""
+        return identity.name_suffix(self.stack)
 
 
 @dataclass(frozen=True)
@@ -162,50 +117,82 @@ class Settings:
     """The gateway config built from the routing policy (validated, canonical JSON), built once."""
 
 
-def load(config: pulumi.Config | None = None, stack: str | None = None) -> Settings:
-    """Read and validate the current stack's configuration."""
+def load(
+    config: pulumi.Config | None = None,
+    stack: str | None = None,
+    project_dir: Path | None = None,
+) -> Settings:
+    """Read and validate the current stack's configuration; raise SettingsError listing all.
+
+    `project_dir` holds Pulumi.yaml and the stack files (default: the working directory: the
+    Python language host starts the program with `cmd.Dir = req.Info.ProgramDirectory`, pulumi
+    sdk/python/cmd/pulumi-language-python main.go, and this project has no `main:`); they are read
+    for what the program cannot see in its config (which leaves are `secure:`, the other stacks'
+    names).
+    """
     config = config or pulumi.Config(PROJECT)
     stack = stack or pulumi.get_stack()
-    raw: dict[str, Any] = {"stack": stack}
+    project_dir = project_dir or Path.cwd()
     problems: list[str] = []
 
-    environment = config.get("environment")
-    if environment is not None:
-        raw["environment"] = environment
-    for key in AREA_KEYS:
-        try:
-            value = config.get_object(key)
-        except (json.JSONDecodeError, pulumi.ConfigTypeError):
-            problems.append(
-                f"{PROJECT}:{key} = {_show(config.get(key))}: must be an object (a YAML mapping)"
-            )
+    secret = {key for key in (*NON_SECRET_KEYS, *ALL_SECRET_KEYS) if _is_secret(key)}
+    problems.extend(checks.secrecy_problems(secret, _raw))
+
+    raw: dict[str, Any] = {}
+    for key in NON_SECRET_KEYS:
+        if key in secret:
+            continue  # reported above; its (decrypted) value must not reach a message
+        text = _raw(key)
+        if text is None:
             continue
-        if value is not None:
-            raw[key] = value
+        if len(text) > MAX_CONFIG_CHARS:
+            problems.append(f"{PROJECT}:{key}: {len(text)} characters; at most {MAX_CONFIG_CHARS}")
+            continue
+        if key == "environment":
+            raw[key] = text
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        if not isinstance(value, dict):
+            problems.append(f"{PROJECT}:{key} = {_show(value)}: must be an object (a YAML mapping)")
+            continue
+        raw[key] = value
+    for key in NON_SECRET_KEYS:
+        if key in raw:
+            problems.extend(credential_problems(key, raw[key]))
+
+    parts = _validate_parts(raw, problems)
+    environment = parts.get("environment")
+    problems.extend(stack_rules.prod_rules(environment, raw))
+    problems.extend(stack_rules.release_rules(environment, parts))
+    problems.extend(stack_rules.reference_rules(parts))
+    problems.extend(stack_rules.url_rules(raw))
+    problems.extend(_area_rules(environment, parts))
+    own_identity = identity.identity_of(stack, raw)
+    problems.extend(identity.identity_problems(own_identity))
+    suffix_override = _get(raw, "snowflake", "nameSuffix")
+    if suffix_override is not None and suffix_override != identity.name_suffix(stack):
+        problems.append(
+            f"{PROJECT}:snowflake.nameSuffix = {_show(suffix_override)}: the suffix comes from "
+            f"the stack name; stack {stack!r} has {identity.name_suffix(stack)!r} (remove the key)"
+        )
+    problems.extend(checks.file_problems(project_dir, stack, own_identity))
 
     stack_settings = None
-    try:
-        stack_settings = StackSettings.model_validate(raw)
-    except ValidationError as error:
-        problems.extend(_describe(error))
+    if len(parts) == len(AREA_KEYS) + 1 and not problems:
+        stack_settings = StackSettings(stack=stack, **parts)
 
     agents = None
-    if stack_settings is not None:
-        try:
-            agents = load_agent_catalog(
-                search_services={"SOPHIA_SEARCH"}
-                | {s.name for s in stack_settings.cortex.additional_search_services},
-                warehouses=set(stack_settings.snowflake.warehouses),
-                model_overrides=stack_settings.cortex.agent_models,
-            )
-        except AgentCatalogError as error:
-            problems.append(str(error))
+    if parts.get("cortex") is not None and parts.get("snowflake") is not None:
+        agents = _agents(parts["cortex"], parts["snowflake"], stack, problems)
 
     portkey_config_json = None
-    if stack_settings is not None:
+    if parts.get("portkey") is not None:
         # Imported here: routing imports the settings models, so a module-level import would be
         # circular whenever routing is imported first (as in the dynamic-provider host).
-        from components.portkey.routing import (
+        from components.settings.portkey_routing import (
             ConfigSchemaError,
             RoutingPolicyError,
             build_config,
@@ -213,22 +200,26 @@ def load(config: pulumi.Config | None = None, stack: str | None = None) -> Setti
         )
 
         try:
-            portkey_config_json = canonical_json(build_config(stack_settings.portkey))
+            portkey_config_json = canonical_json(build_config(parts["portkey"]))
         except (RoutingPolicyError, ConfigSchemaError) as error:
             problems.append(f"{PROJECT}:portkey: {error}")
-        problems.extend(_missing_source_credentials(stack_settings.estuary))
+    if parts.get("estuary") is not None:
+        problems.extend(
+            checks.source_credential_problems(parts["estuary"], _raw("estuarySourceCredentials"))
+        )
 
-    missing_secrets = [key for key in SECRET_KEYS if _raw(key) is None]
+    missing_secrets = [key for key in REQUIRED_SECRET_KEYS if _raw(key) is None]
     problems.extend(
         f"{PROJECT}:{key}: missing; set it with `pulumi config set --secret {key} <value>`"
         for key in missing_secrets
     )
-    if problems:
+    problems = [_scrub(p, raw) for p in dict.fromkeys(problems)]  # dedupe, then hide secrets
+    if problems or stack_settings is None:
         raise SettingsError(
             f"Invalid configuration for stack '{stack}' (Pulumi.{stack}.yaml):\n"
-            + "\n".join(f"  - {problem}" for problem in problems)
+            + "\n".join(f"  - {problem}" for problem in problems or ["(incomplete)"])
         )
-    assert stack_settings is not None and agents is not None and portkey_config_json is not None
+    assert agents is not None and portkey_config_json is not None
     secrets = StackSecrets(
         snowflake_private_key=config.require_secret("snowflakePrivateKey"),
         estuary_source_credentials=config.require_secret_object("estuarySourceCredentials"),
@@ -244,42 +235,149 @@ def load(config: pulumi.Config | None = None, stack: str | None = None) -> Setti
     )
 
 
+def _area_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str]:
+    """Rules an area states about the environment or another area (they need validated models)."""
+    snowflake, cortex, portkey = parts.get("snowflake"), parts.get("cortex"), parts.get("portkey")
+    rules: list[tuple[tuple[str | int, ...], Any, Callable[[], None]]] = []
+    if snowflake is not None and environment is not None:
+        rules.append(((), None, lambda: check_snowflake_for_environment(snowflake, environment)))
+    if snowflake is not None and cortex is not None:
+        rules.append(((), None, lambda: check_refresh_fits_monitor(cortex, snowflake)))
+    if portkey is not None and environment is not None:
+        rules.append(
+            (
+                ("portkey", "apiKeyId"),
+                None,
+                lambda: check_api_key_binding_for_environment(portkey, environment),
+            )
+        )
+    problems = []
+    for path, value, rule in rules:
+        try:
+            rule()
+        except KeyedValueError as error:
+            problems.append(f"{_key(error.path)} = {_show(error.value)}: {error.message}")
+        except ValueError as error:
+            problems.append(f"{_key(path)} = {_show(value)}: {error}")
+    return problems
+
+
+def _validate_parts(raw: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """Each area on its own (strict: no bool as a number, no number as a string), so one bad
+    area does not hide another's problems."""
+    parts: dict[str, Any] = {}
+    environment = raw.get("environment")
+    if environment is None:
+        problems.append(f"{PROJECT}:environment: missing (required)")
+    elif environment not in ENVIRONMENTS:
+        problems.append(
+            f"{PROJECT}:environment = {_show(environment)}: must be 'dev', 'staging' or 'prod'"
+        )
+    else:
+        parts["environment"] = environment
+    for key, model in AREA_MODELS.items():
+        value = raw.get(key)
+        if value is None:
+            if key in OPTIONAL_AREAS:
+                parts[key] = model()
+            elif key not in _reported_keys(problems, key):
+                problems.append(f"{PROJECT}:{key}: missing (required)")
+            continue
+        try:
+            parts[key] = model.model_validate_json(json.dumps(value, allow_nan=True), strict=True)
+        except ValidationError as error:
+            problems.extend(_describe(error, prefix=(key,)))
+    return parts
+
+
+def _reported_keys(problems: list[str], key: str) -> set[str]:
+    return {key} if any(p.startswith(f"{PROJECT}:{key}") for p in problems) else set()
+
+
+def _agents(
+    cortex: CortexSettings, snowflake: SnowflakeSettings, stack: str, problems: list[str]
+) -> AgentCatalog | None:
+    """The catalog, and each agent's specification built now: `$$` and the 100 KB limit are
+    refused here, before any resource, not when the Cortex component serializes it."""
+    services = {"SOPHIA_SEARCH"} | {s.name for s in cortex.additional_search_services}
+    try:
+        agents = load_agent_catalog(
+            search_services=services,
+            warehouses=set(snowflake.warehouses),
+            model_overrides=cortex.agent_models,
+        )
+    except AgentCatalogError as error:
+        problems.append(str(error))
+        return None
+    suffix = identity.name_suffix(stack)
+    database = f"{snowflake.database.base_name}{suffix}"
+    for agent in agents.agents:
+        try:
+            specification_yaml(
+                agent_specification(
+                    agent,
+                    database,
+                    {s.lower(): f"{database}.CORTEX_VECTORS.{s}" for s in services},
+                    {w: f"{w}{suffix}" for w in snowflake.warehouses},
+                )
+            )
+        except (AgentCatalogError, KeyError) as error:
+            problems.append(f"components/snowflake/agents.yaml: agent {agent.name!r}: {error}")
+    return agents
+
+
+def _scrub(problem: str, raw: Mapping[str, Any]) -> str:
+    """Hide every secret value and credential-shaped stack value a message might quote (an area
+    validator's own message may include its input)."""
+    hidden = [
+        leaf
+        for key in NON_SECRET_KEYS
+        for _, leaf in leaves(raw.get(key))
+        if isinstance(leaf, str) and looks_like_credential(leaf)
+    ]
+    for key in ALL_SECRET_KEYS:
+        text = _raw(key)
+        if not text:
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        hidden.append(text)
+        hidden.extend(leaf for _, leaf in leaves(value) if isinstance(leaf, str))
+    for value in sorted({h for h in hidden if len(h) >= 4}, key=len, reverse=True):
+        problem = problem.replace(value, "(value not shown)")
+        problem = problem.replace(repr(value)[1:-1], "(value not shown)")
+    return problem
+
+
+def _is_secret(key: str) -> bool:
+    return is_config_secret(f"{PROJECT}:{key}")
+
+
 def _raw(key: str) -> str | None:
     """A config value without marking it read (no secret-read warning); never logged."""
     return get_config(f"{PROJECT}:{key}")
 
 
-def _missing_source_credentials(estuary: EstuarySettings) -> list[str]:
-    """Every enabled source needs credentials; only key names are inspected, never values."""
-    enabled = estuary.sources.needing_credentials()
-    raw = _raw("estuarySourceCredentials")
-    if raw is None or not enabled:
-        return []
-    try:
-        present = json.loads(raw)
-    except json.JSONDecodeError:
-        return [f"{PROJECT}:estuarySourceCredentials: must be an object keyed by source name"]
-    if not isinstance(present, dict):
-        return [f"{PROJECT}:estuarySourceCredentials: must be an object keyed by source name"]
-    return [
-        f"{PROJECT}:estuarySourceCredentials.{source}: missing, but estuary.sources.{source} is "
-        f"enabled; set it with `pulumi config set --secret --path "
-        f"'estuarySourceCredentials.{source}.<field>' <value>`"
-        for source in enabled
-        if source not in present
-    ]
+def _get(value: Any, *path: str) -> Any:
+    for step in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(step)
+    return value
 
 
-def _describe(error: ValidationError) -> list[str]:
+def _describe(error: ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:
     """One line per problem: key path, offending value, and what is allowed."""
     lines = []
     for item in error.errors(include_url=False):
-        path: tuple[Any, ...] = tuple(item["loc"])
+        path: tuple[Any, ...] = prefix + tuple(item["loc"])
         value: Any = item.get("input")
         message = item["msg"]
         original = (item.get("ctx") or {}).get("error")
         if isinstance(original, KeyedValueError):
-            path, value, message = original.path, original.value, original.message
+            path, value, message = prefix + original.path, original.value, original.message
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         message = message.replace("Input should be", "must be")
@@ -304,7 +402,13 @@ def _key(path: tuple[Any, ...]) -> str:
 
 
 def _show(value: Any) -> str:
+    """A value for a message: never one that looks like a credential, never a whole object."""
     if isinstance(value, Mapping):
         return "{...}"
+    if isinstance(value, list) and any(looks_like_credential(v) for _, v in leaves(value)):
+        return "(value not shown: it looks like a credential)"
+    what = looks_like_credential(value)
+    if what is not None:
+        return f"(value not shown: it looks like {what})"
     text = json.dumps(value) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

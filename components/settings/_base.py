@@ -1,7 +1,9 @@
 """Shared building blocks for the typed stack settings.
 
-Every settings model is frozen (a component cannot mutate what it was handed) and forbids unknown
-keys (a typo in Pulumi.<stack>.yaml is an error, not a silently ignored value). Validators raise
+Every settings model is frozen (a component cannot mutate what it was handed), forbids unknown
+keys (a typo in Pulumi.<stack>.yaml is an error, not a silently ignored value) and refuses
+infinite and NaN numbers; `components.settings.load` validates stack config in pydantic's strict
+mode (a boolean is not a number, a number is not a string). Validators raise
 `ValueError` with a message that says what is allowed; `components.settings.load` turns that into
 one error naming the stack, the key and the value.
 """
@@ -35,7 +37,9 @@ SnowflakeIdentifier = Annotated[str, AfterValidator(_check_snowflake_identifier)
 class FrozenModel(BaseModel):
     """Base for every settings model: immutable, strict about unknown keys and types."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+    # allow_inf_nan=False: a YAML `.inf`/`.nan` is refused here rather than reaching a provider
+    # or a JSON document (json.dumps writes the non-standard `NaN`/`Infinity`).
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, allow_inf_nan=False)
 
 
 class CamelModel(FrozenModel):

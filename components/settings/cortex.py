@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components.settings._base import CamelModel, KeyedValueError, SnowflakeIdentifier
 from components.settings.snowflake import WAREHOUSE_CREDITS_PER_HOUR, SnowflakeSettings
-from components.snowflake.tables import TABLES
+from components.settings.tables import TABLES
 
 _LAG = re.compile(r"^(\d+) (second|minute|hour|day)s?$")
 _SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -57,7 +57,7 @@ class SearchServiceSettings(CamelModel):
     """A Cortex Search service over one of the data model's tables."""
 
     name: SnowflakeIdentifier
-    table: str = Field(description="'SCHEMA.TABLE' of a table in components/snowflake/tables.py.")
+    table: str = Field(description="'SCHEMA.TABLE' of a table in components/settings/tables.py.")
     search_column: str = Field(description="Text column to search.")
     attributes: tuple[str, ...] = Field((), description="Columns to filter on.")
     columns: tuple[str, ...] = Field((), description="Other columns returned with results.")
@@ -90,9 +90,20 @@ class CortexSettings(CamelModel):
         "1 hour", description="Target lag of sophia_search (prod: '1 minute')."
     )
     search_auto_suspend_seconds: int | None = Field(
-        None, ge=1800, description="Suspend serving after idle seconds (Snowflake minimum 1800)."
+        None,
+        ge=1800,
+        le=2_592_000,  # ours: 30 days; a larger value never suspends within a billing month
+        description="Suspend serving after idle seconds (Snowflake minimum 1800).",
     )
-    embedding_model: str | None = Field(None, description="Default: Snowflake's default model.")
+    embedding_model: str | None = Field(
+        None,
+        # GUESS: the models CREATE CORTEX SEARCH SERVICE ... EMBEDDING_MODEL lists (Snowflake docs,
+        # "Cortex Search"), recorded without the page at hand; the value reaches SQL as a literal.
+        pattern=r"^(snowflake-arctic-embed-m-v1\.5|snowflake-arctic-embed-l-v2\.0|"
+        r"snowflake-arctic-embed-l-v2\.0-8k|voyage-multilingual-2|multilingual-e5-large|"
+        r"nv-embed-qa-4|e5-base-v2)$",
+        description="Default: Snowflake's default model.",
+    )
     additional_search_services: tuple[SearchServiceSettings, ...] = ()
     agent_models: dict[str, str] = Field(
         default_factory=dict,

@@ -24,6 +24,7 @@ every connector that takes one; a bare date here means midnight UTC.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -54,10 +55,12 @@ _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]*/(?:[A-Za-z0-9_.\-]+|\*)$")
 
 
 def _interval(value: str) -> str:
-    if not _DURATION.match(value.replace(" ", "")):
+    if not _DURATION.match(value.replace(" ", "")) or not any(
+        int(number) for number in re.findall(r"\d+", value)
+    ):
         raise ValueError(
             f"{value!r} is not a duration; allowed: numbers with units ms, s, m, h, d, "
-            "e.g. '30s', '5m', '1h'"
+            "more than zero, e.g. '30s', '5m', '1h'"
         )
     return value
 
@@ -67,7 +70,7 @@ def _date(value: str | None) -> str | None:
     Slack the pattern YYYY-MM-DDTHH:MM:SSZ); a bare date is midnight UTC."""
     if value is None:
         return None
-    if not _DATE.match(value):
+    if not (_DATE.match(value) and _real_date(value)):
         raise ValueError(
             f"{value!r} is not a date; allowed: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)"
         )
@@ -80,6 +83,15 @@ def _require_start(settings: SourceSettings, source: str) -> None:
             f"{source} is enabled but has no startDate; the connector requires one; allowed: "
             "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)"
         )
+
+
+def _real_date(value: str) -> bool:
+    """2025-02-30 matches the pattern but is no day of the calendar."""
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 class SourceSettings(CamelModel):
@@ -162,9 +174,11 @@ class GongSettings(DatedSourceSettings):
     @field_validator("region")
     @classmethod
     def _check_region(cls, value: str | None) -> str | None:
-        # The connector builds https://{region}.api.gong.io: 'api' or a host name here would
-        # build api.api.gong.io or a.b.api.gong.io.
-        if value is not None and (not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value) or value == "api"):
+        # One DNS label: the connector builds https://{region}.api.gong.io, so 'api' or a host
+        # name here would build api.api.gong.io or a.b.api.gong.io.
+        if value is not None and (
+            not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", value) or value == "api"
+        ):
             raise ValueError(
                 f"{value!r} is not a Gong region; allowed: the sub-domain before .api.gong.io "
                 "in your Gong API base URL, e.g. 'us-55616' (not 'api', not a host name)"
@@ -246,7 +260,11 @@ class EstuarySettings(CamelModel):
     sync_frequency: SyncFrequency = Field(
         "30m", description="Snowflake materialization syncSchedule.syncFrequency."
     )
-    materialization_tag: str = Field("v4", description="materialize-snowflake image tag.")
+    materialization_tag: str = Field(
+        "v4",
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$",  # an OCI tag (distribution spec)
+        description="materialize-snowflake image tag.",
+    )
     timestamp_type: TimestampType = Field(
         "TIMESTAMP_LTZ",
         description="materialize-snowflake timestamp_type (required by the connector); must "

@@ -274,7 +274,7 @@ class ContainerResources(CamelModel):
 
 class AutoscalingSettings(CamelModel):
     min_replicas: int = Field(ge=1, description="Floor; sized in docs/kubernetes.md.")
-    max_replicas: int = Field(ge=1)
+    max_replicas: int = Field(ge=1, le=1000)  # ours: int32 in the API, 1000 pods is a mistake
     target_cpu_utilization: int = Field(ge=10, le=95, description="Percent of the CPU request.")
 
     @model_validator(mode="after")
@@ -346,7 +346,9 @@ class KubernetesSettings(CamelModel):
     )
     namespace: DnsLabel
     image_repository: str = Field(description="The only repository release.apiImage may use.")
-    replicas: int = Field(ge=1, description="Replicas at creation; the HPA owns the count after.")
+    replicas: int = Field(
+        ge=1, le=1000, description="Replicas at creation (at most 1000); the HPA owns it after."
+    )
     uvicorn_workers: int = Field(default=2, ge=1, le=16)
     resources: ContainerResources
     autoscaling: AutoscalingSettings

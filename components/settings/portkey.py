@@ -1,7 +1,7 @@
 """The Portkey routing policy as declared in stack config (`sophia-infra:portkey`).
 
 This is the *policy* (which models, in which order, under which limits); the gateway config JSON
-Portkey runs is derived from it by `components.portkey.routing`. Keys are camelCase in
+Portkey runs is derived from it by `components.settings.portkey_routing`. Keys are camelCase in
 Pulumi.<stack>.yaml and snake_case in Python.
 """
 
@@ -213,8 +213,10 @@ class UsageCondition(_PortkeyModel):
 class UsageLimitSettings(_PortkeyModel):
     """A Portkey usage-limits policy (cost, reset monthly): the cumulative cap behind the plan."""
 
-    name: str
-    monthly_credit_limit_usd: Decimal = Field(description="Cost limit per month, >= 1 USD.")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,99}$")  # as configName
+    monthly_credit_limit_usd: Decimal = Field(
+        le=1_000_000, description="Cost limit per month, >= 1 USD (ours: at most 1,000,000)."
+    )
     alert_threshold_usd: Decimal | None = Field(default=None, description="< the credit limit.")
     conditions: tuple[UsageCondition, ...]
     group_by: tuple[str, ...]
@@ -265,6 +267,7 @@ class PortkeySettings(_PortkeyModel):
     config_name: str = Field(description="Name of the saved Portkey config (unique per workspace).")
     workspace_id: str | None = Field(
         default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$",  # a slug or UUID: it goes into URLs
         description="Workspace slug or id (replaces); required with usageLimit (the policy API "
         "needs it).",
     )

@@ -70,7 +70,9 @@ class WarehouseSettings(CamelModel):
         description="Warehouse size, canonical spelling (XSMALL .. X6LARGE)."
     )
     auto_suspend_seconds: int = Field(
-        ge=60, description="Seconds idle before suspending; at least 60 so idle compute stops."
+        ge=60,
+        le=86_400,  # ours: Snowflake documents no maximum; beyond a day it guards nothing
+        description="Seconds idle before suspending; 60..86400 so idle compute stops.",
     )
     min_cluster_count: int = Field(1, ge=1, le=10)
     max_cluster_count: int = Field(1, ge=1, le=10)
@@ -81,6 +83,7 @@ class WarehouseSettings(CamelModel):
     warehouse_type: Literal["STANDARD", "SNOWPARK-OPTIMIZED"] = "STANDARD"
     credit_quota: int = Field(
         gt=0,
+        le=1_000_000,  # ours: a cap, not a formality; finite (the base model refuses .inf)
         description="Monthly credit quota of the warehouse's resource monitor (whole credits: "
         "the provider's credit_quota is an integer).",
     )
@@ -255,7 +258,7 @@ class SnowflakeSettings(CamelModel):
         for name, warehouse in self.warehouses.items():
             if warehouse.max_cluster_count > 1:
                 raise KeyedValueError(
-                    ("snowflake", "warehouses", name, "maxClusterCount"),
+                    ("warehouses", name, "maxClusterCount"),
                     warehouse.max_cluster_count,
                     f"multi-cluster warehouses need edition {' or '.join(ENTERPRISE_EDITIONS)}; "
                     f"snowflake.edition is {self.edition}; allowed: 1",
@@ -263,7 +266,7 @@ class SnowflakeSettings(CamelModel):
         retention = self.database.data_retention_days
         if retention > STANDARD_MAX_RETENTION_DAYS:
             raise KeyedValueError(
-                ("snowflake", "database", "dataRetentionDays"),
+                ("database", "dataRetentionDays"),
                 retention,
                 f"more than {STANDARD_MAX_RETENTION_DAYS} day of time travel needs edition "
                 f"{' or '.join(ENTERPRISE_EDITIONS)}; snowflake.edition is {self.edition}; "

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_snowflake as snowflake
 
+from components.settings.agents import AgentCatalog, agent_specification, specification_yaml
 from components.settings.cortex import CortexSettings, SearchServiceSettings
-from components.snowflake.agents import AgentCatalog, agent_specification, specification_yaml
-from components.snowflake.tables import EMBEDDINGS, TABLES, TableDefinition
+from components.settings.tables import EMBEDDINGS, TABLES, TableDefinition
 from components.snowflake.unmanaged import unmanaged_objects
 
 CORTEX_SCHEMA = "CORTEX_VECTORS"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_snowflake as snowflake
 
+from components.settings.tables import Column, TableDefinition
 from components.snowflake.roles import PlatformRoles, hand_over
-from components.snowflake.tables import Column, TableDefinition
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from components.snowflake.agents import AgentCatalog
+from components.settings.agents import AgentCatalog
 
 
 @dataclass(frozen=True)

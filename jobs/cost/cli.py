@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from components.yaml_files import YamlFileError
 from jobs.cost.base_ref import synthesize_ref
 from jobs.cost.diff import diff_cost, render_cost_diff
 from jobs.cost.prices import PRICE_BOOK_PATH, CostError, load_price_book
@@ -44,6 +45,17 @@ def _empty(stack: str, like: Mapping[str, Any]) -> dict[str, Any]:
     return {"stack": stack, "resources": [], "outputs": like.get("outputs") or {}}
 
 
+def _read_document(path: Path) -> dict[str, Any]:
+    """A synth document (`jobs.synth --json`); CostError if it is not one."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CostError(f"{path} is not a synth document (jobs.synth --json): {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("resources"), list):
+        raise CostError(f"{path} is not a synth document (no 'resources' list)")
+    return document
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from components.settings import SettingsError
     from jobs.harness import REPO_ROOT, StackConfigError
@@ -59,18 +71,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.stack and not args.head_json:
         parser.error("give --stack (or --head-json)")
+    bases = [
+        flag
+        for flag in ("--diff", "--base-ref", "--base-json")
+        if getattr(args, flag[2:].replace("-", "_"))
+    ]
+    if len(bases) > 1:
+        parser.error(f"{' and '.join(bases)} each name the base; give one")
+    if not args.project_dir.is_dir():
+        parser.error(f"--project-dir {args.project_dir} is not a directory")
+    for flag, path in (("--head-json", args.head_json), ("--base-json", args.base_json)):
+        if path is not None and not path.is_file():
+            parser.error(f"{flag} {path}: no such file")
 
     try:
-        book = load_price_book(args.price_book)
+        try:
+            book = load_price_book(args.price_book)
+        except (
+            OSError,
+            YamlFileError,
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            ArithmeticError,
+        ) as error:
+            raise CostError(
+                f"the price book {args.price_book} cannot be used: {type(error).__name__}: {error}"
+            ) from None
         if args.head_json:
-            head_doc = json.loads(args.head_json.read_text())
+            head_doc = _read_document(args.head_json)
         else:
             head_doc = _document(args.stack, args.project_dir)
         stack = args.stack or str(head_doc.get("stack"))
         base_doc: dict[str, Any] | None = None
         base_label = ""
         if args.base_json:
-            base_doc = json.loads(args.base_json.read_text())
+            base_doc = _read_document(args.base_json)
         elif args.diff:
             base_doc = _document(args.diff, args.project_dir)
         elif args.base_ref:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from components.portkey.routing import usd
+from components.settings.portkey_routing import usd
 from jobs.cost.cells import (
     cr_usd_text,
     credits_text,

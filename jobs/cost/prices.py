@@ -7,10 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from components.portkey.routing import PriceTable, load_price_table
+from components.settings.portkey_routing import PriceTable, load_price_table
 from components.settings.snowflake import WAREHOUSE_CREDITS_PER_HOUR
+from components.yaml_files import load_yaml_file
 
 # The book stays beside the jobs (jobs/prices/), one level above this package.
 PRICE_BOOK_PATH = Path(__file__).resolve().parents[1] / "prices" / "price_book.yaml"
@@ -85,7 +84,7 @@ def dec(value: Any) -> Decimal:
 
 def load_price_book(path: Path = PRICE_BOOK_PATH, llm: PriceTable | None = None) -> PriceBook:
     """Read the price book; the gateway's price table comes from components/portkey/prices.yaml."""
-    raw = yaml.safe_load(path.read_text())
+    raw = load_yaml_file(path)  # strict: duplicate keys refused (components/yaml_files.py)
     llm = llm or load_price_table()
     snowflake = raw["snowflake"]
     search = snowflake["cortex_search"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.portkey.routing import usd
+from components.settings.portkey_routing import usd
 from jobs.cost.cells import cr_usd_text, credits_text, dollars_text, markdown_table, percent_text
 from jobs.cost.document import UNCAPPED
 from jobs.cost.report import CostReport

@@ -61,14 +61,39 @@ def schema(properties: Mapping[str, Mapping[str, Any]] | None) -> PolicyConfigSc
 def with_defaults(
     config_schema: PolicyConfigSchema | None, config: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The policy's config with each schema default filled in (the CLI does the same)."""
+    """The policy's config with each schema default filled in (the CLI does the same).
+
+    A threshold pair out of order (minX above maxX) raises ValueError: every value would pass
+    or fail at once, so the rule would be silently switched on or off.
+    """
     merged: dict[str, Any] = {}
     if config_schema is not None:
         for key, spec in config_schema.properties.items():
             if "default" in spec:
                 merged[key] = spec["default"]
     merged.update({k: v for k, v in (config or {}).items() if k != "enforcementLevel"})
+    problems = threshold_order_problems(merged)
+    if problems:
+        raise ValueError("; ".join(problems))
     return merged
+
+
+def threshold_order_problems(settings: Mapping[str, Any]) -> list[str]:
+    """`minX` above `maxX` for any threshold pair X of one policy's settings."""
+    problems = []
+    for key, low in settings.items():
+        if not key.startswith("min") or isinstance(low, bool):
+            continue
+        high_key = "max" + key[3:]
+        high = settings.get(high_key)
+        if (
+            isinstance(low, int | float)
+            and isinstance(high, int | float)
+            and not isinstance(high, bool)
+            and low > high
+        ):
+            problems.append(f"{key} ({low}) is above {high_key} ({high})")
+    return problems
 
 
 def resource_policy(

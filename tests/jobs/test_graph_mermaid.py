@@ -127,6 +127,16 @@ def test_labels_with_quotes_and_brackets_are_escaped(
     render(text)
 
 
+@pytest.mark.parametrize("other", ["--cost", "--check"])
+def test_graph_with_another_view_is_refused(other: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        synth.main(["--stack", "dev", "--graph", other])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "error: --graph prints the picture alone; run --check or --cost in a separate command\n"
+    )
+
+
 def test_synth_cli_prints_the_graph_and_its_diff(capsys: pytest.CaptureFixture[str]) -> None:
     assert synth.main(["--stack", "dev", "--graph", "--diff", "staging"]) == 0
     out = capsys.readouterr().out

@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 import requests
 
-from components.portkey.routing import build_config, with_inline_providers
 from components.settings.portkey import PortkeySettings
+from components.settings.portkey_routing import build_config, with_inline_providers
 from tests.components.portkey.fake_llm import FakeUpstream
 from tests.conftest import committed_stack_configs
 

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 import pytest
 from pydantic import ValidationError
 
-from components.portkey.routing import load_price_table
 from components.settings import portkey_models
 from components.settings.portkey import PortkeySettings
 from components.settings.portkey_models import load_lifecycle
+from components.settings.portkey_routing import load_price_table
 from tests.conftest import committed_stack_configs
 
 POLICIES = committed_stack_configs()

@@ -168,3 +168,134 @@ def test_bad_estuary_prefix_names_the_key() -> None:
     message = _reject("dev", lambda c: c["estuary"].update(tenantPrefix="sophia dev"))
     assert "sophia-infra:estuary.tenantPrefix = 'sophia dev'" in message
     assert "ending in '/'" in message
+
+
+# --- one message listing every problem; strict types; bounds; formats ---------------------------
+
+
+def test_prod_rules_are_reported_beside_field_errors() -> None:
+    """The README's example, exactly: a field error no longer hides the prod rules."""
+
+    def both(config: dict[str, Any]) -> None:
+        _warehouse(config).update(size="HUGE")
+        config["snowflake"]["database"]["dataRetentionDays"] = 3
+
+    message = _reject("prod", both)
+    assert message == (
+        "Invalid configuration for stack 'prod' (Pulumi.prod.yaml):\n"
+        "  - sophia-infra:snowflake.warehouses.API_WH.size = 'HUGE': must be 'XSMALL', 'SMALL', "
+        "'MEDIUM', 'LARGE', 'XLARGE', 'XXLARGE', 'XXXLARGE', 'X4LARGE', 'X5LARGE' or 'X6LARGE'\n"
+        "  - sophia-infra:snowflake.database.dataRetentionDays = 3: prod needs at least 7 days of "
+        "time travel so CLONE ... AT (TIMESTAMP => ...) rollbacks work; allowed: 7..90"
+    )
+
+
+def test_a_boolean_is_not_a_number() -> None:
+    message = _reject("dev", lambda c: _warehouse(c).update(creditQuota=True))
+    assert (
+        "sophia-infra:snowflake.warehouses.API_WH.creditQuota = true: must be a valid integer"
+        in (message)
+    )
+
+
+def test_a_number_is_not_a_string() -> None:
+    message = _reject("dev", lambda c: c["kubernetes"].update(targetClusterVersion=1.34))
+    assert "sophia-infra:kubernetes.targetClusterVersion = 1.34: must be a valid string" in message
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_nan_and_infinity_are_refused(value: float) -> None:
+    message = _reject("dev", lambda c: c["portkey"]["targets"][0].update(weight=value))
+    assert "sophia-infra:portkey.targets[0].weight = " in message
+    assert ": must be a finite number" in message
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda c: _warehouse(c).update(autoSuspendSeconds=10**12),
+            "warehouses.API_WH.autoSuspendSeconds = 1000000000000: must be less than or equal "
+            "to 86400",
+        ),
+        (
+            lambda c: _warehouse(c).update(creditQuota=10**15),
+            "warehouses.API_WH.creditQuota = 1000000000000000: must be less than or equal to "
+            "1000000",
+        ),
+        (
+            lambda c: c["kubernetes"]["autoscaling"].update(maxReplicas=10**9),
+            "kubernetes.autoscaling.maxReplicas = 1000000000: must be less than or equal to 1000",
+        ),
+    ],
+)
+def test_upper_bounds(mutate: Callable[[dict[str, Any]], None], expected: str) -> None:
+    assert expected in _reject("dev", mutate)
+
+
+def test_a_date_that_is_no_day_is_refused() -> None:
+    message = _reject(
+        "dev", lambda c: c["estuary"]["sources"]["github"].update(startDate="2025-02-30")
+    )
+    assert (
+        "sophia-infra:estuary.sources.github.startDate = '2025-02-30': '2025-02-30' is not a "
+        "date; allowed: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)" in message
+    )
+
+
+def test_embedding_model_must_be_a_known_model() -> None:
+    message = _reject("dev", lambda c: c["cortex"].update(embeddingModel="x'; DROP TABLE t; --"))
+    assert 'sophia-infra:cortex.embeddingModel = "x\'; DROP TABLE t; --": String should match' in (
+        message
+    )
+
+
+@pytest.mark.parametrize("url", ["http://api.estuary.dev", "ftp://api.estuary.dev"])
+def test_control_plane_url_must_be_https(url: str) -> None:
+    message = _reject("dev", lambda c: c["estuary"].update(agentUrl=url))
+    assert (
+        f"sophia-infra:estuary.agentUrl = '{url}': must be https://<host>[/path] (the token "
+        "would travel in clear); http:// only to a loopback test server" in message
+    )
+
+
+def test_url_with_credentials_is_refused_without_showing_them() -> None:
+    message = _reject(
+        "dev", lambda c: c["portkey"].update(adminBaseUrl="https://admin:hunter2@api.portkey.ai")
+    )
+    assert "sophia-infra:portkey.adminBaseUrl: not a plain https URL" in message
+    assert "hunter2" not in message
+
+
+def test_loopback_http_is_allowed_for_tests() -> None:
+    config = stack_config("dev")
+    config["portkey"]["adminBaseUrl"] = "http://127.0.0.1:8787/v1"
+    synthesize("dev", overrides={"portkey": config["portkey"]})
+
+
+def test_agent_instruction_with_dollar_quotes_fails_before_any_resource(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from components.settings import agents
+
+    text = agents.AGENTS_FILE.read_text().replace("You operate the", "You operate $$ the", 1)
+    (tmp_path / "agents.yaml").write_text(text)
+    monkeypatch.setattr(agents, "AGENTS_FILE", tmp_path / "agents.yaml")
+    message = _reject("dev", lambda c: None)
+    assert (
+        "components/snowflake/agents.yaml: agent 'snowflake_ops_agent': an agent specification "
+        "may not contain '$$'" in message
+    )
+
+
+def test_agent_specification_over_100_kb_fails_before_any_resource(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from components.settings import agents
+
+    text = agents.AGENTS_FILE.read_text().replace("You operate the", "x" * 120_000 + " the", 1)
+    (tmp_path / "agents.yaml").write_text(text)
+    monkeypatch.setattr(agents, "AGENTS_FILE", tmp_path / "agents.yaml")
+    message = _reject("dev", lambda c: None)
+    assert "agent 'snowflake_ops_agent': an agent specification is 12" in message
+    assert "bytes; Snowflake allows 100000" in message

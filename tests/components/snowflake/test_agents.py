@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from components.settings import SettingsError
-from components.snowflake import agents as agents_module
-from components.snowflake.agents import AGENTS_FILE, AgentCatalogError, load_agent_catalog
+from components.settings import agents as agents_module
+from components.settings.agents import AGENTS_FILE, AgentCatalogError, load_agent_catalog
 from jobs.harness import RecordingMonitor, Synthesis, SynthMocks, synthesize
 
 Synth = Callable[[str], Synthesis]

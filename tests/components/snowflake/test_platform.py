@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from components.snowflake.tables import EMBEDDINGS, USER_SESSIONS
+from components.settings.tables import EMBEDDINGS, USER_SESSIONS
 from jobs.harness import SECRET_MARK, DeclaredResource, Synthesis
 from tests.conftest import STACKS
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from components.portkey.routing import load_price_table, worst_case_per_target
 from components.settings.portkey import PortkeySettings
+from components.settings.portkey_routing import load_price_table, worst_case_per_target
 from jobs import cost
 from jobs.harness import Synthesis
 from tests.conftest import stack_config

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from components.portkey.routing import load_price_table
+from components.settings.portkey_routing import load_price_table
 from jobs import cost
 from jobs.harness import Synthesis
 from tests.conftest import STACKS

@@ -17,7 +17,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-AGENTS_FILE = Path(__file__).with_name("agents.yaml")
+from components.yaml_files import YamlFileError, load_yaml_text
+
+# The catalog is versioned beside the Snowflake component that declares the agents.
+AGENTS_FILE = Path(__file__).resolve().parents[1] / "snowflake" / "agents.yaml"
 MAX_SPECIFICATION_BYTES = 100_000  # Snowflake's limit for FROM SPECIFICATION
 _NAME = r"^[a-z][a-z0-9_]*$"
 # SCHEMA.OBJECT relative to the stack's database; upper-case so no quoting is needed.
@@ -159,9 +162,9 @@ def load_agent_catalog(
     path = path or AGENTS_FILE
     label = _label(path)
     try:
-        text = path.read_text()
-        raw = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as error:
+        text = path.read_text(encoding="utf-8")
+        raw = load_yaml_text(text, label)  # duplicate keys refused (components/yaml_files.py)
+    except (OSError, UnicodeDecodeError, YamlFileError) as error:
         raise AgentCatalogError(f"{label}: cannot be read as YAML: {error}") from error
     try:
         catalog = Catalog.model_validate(raw)

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from components.portkey.routing import (
+from components.settings.portkey import PortkeySettings
+from components.settings.portkey_routing import (
     ConfigSchemaError,
     RoutingPolicyError,
     build_config,
@@ -17,7 +18,6 @@ from components.portkey.routing import (
     with_inline_providers,
     worst_case_per_target,
 )
-from components.settings.portkey import PortkeySettings
 from tests.conftest import committed_stack_configs
 
 POLICIES = committed_stack_configs()

@@ -33,12 +33,14 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from components.settings.portkey import PortkeySettings, PortkeyTarget
 from components.settings.portkey_models import OUTPUT_PARAMS, load_lifecycle
+from components.yaml_files import load_yaml_file
 
-_HERE = Path(__file__).parent
+# Data files stay with the Portkey component; the derivation is settings (it must fail before
+# any resource registers).
+_HERE = Path(__file__).resolve().parents[1] / "portkey"
 PRICES_PATH = _HERE / "prices.yaml"
 SCHEMA_PATH = _HERE / "config_schema.json"
 # Below this many output tokens a model cannot answer usefully; refuse instead of routing to it.
@@ -100,7 +102,7 @@ class TargetCost:
 
 
 def load_price_table(path: Path = PRICES_PATH) -> PriceTable:
-    raw = yaml.safe_load(path.read_text())
+    raw = load_yaml_file(path)  # strict: duplicate keys refused (components/yaml_files.py)
     models = {
         model: ModelPrice(
             input_per_1k=Decimal(str(entry["input_per_1k"])),

@@ -1,0 +1,132 @@
+"""Rules across areas (and across the environment), run on whatever could be read.
+
+They run even when an area failed its own validation, reading the raw stack value where no
+validated model exists, so one run reports every problem (a prod stack with a bad warehouse size
+AND three days of retention hears about both). Each rule returns message lines in the loader's
+format: `<key> = <value>: <what is allowed>`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from components.settings.kubernetes import check_canary_for_environment, check_image_reference
+
+PROJECT = "sophia-infra"
+PROD_MIN_RETENTION_DAYS = 7
+MAX_RETENTION_DAYS = 90
+# Control-plane URLs that carry a token: (area, key) pairs.
+CONTROL_PLANE_URLS = (
+    ("estuary", "apiUrl"),
+    ("estuary", "agentUrl"),
+    ("estuary", "encryptionUrl"),
+    ("portkey", "adminBaseUrl"),
+)
+
+
+def _get(value: Any, *path: str) -> Any:
+    for step in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(step)
+    return value
+
+
+def _number(value: Any) -> float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def prod_rules(environment: str | None, raw: Mapping[str, Any]) -> list[str]:
+    if environment != "prod":
+        return []
+    problems = []
+    retention = _number(_get(raw.get("snowflake"), "database", "dataRetentionDays"))
+    if retention is not None and retention < PROD_MIN_RETENTION_DAYS:
+        problems.append(
+            f"{PROJECT}:snowflake.database.dataRetentionDays = {retention:g}: prod needs at least "
+            f"{PROD_MIN_RETENTION_DAYS} days of time travel so CLONE ... AT (TIMESTAMP => ...) "
+            f"rollbacks work; allowed: {PROD_MIN_RETENTION_DAYS}..{MAX_RETENTION_DAYS}"
+        )
+    if _get(raw.get("estuary"), "addNewBindings") is True:
+        problems.append(
+            f"{PROJECT}:estuary.addNewBindings = true: prod must not let Estuary add bindings "
+            "in the background (schema changes go through review); allowed: false"
+        )
+    return problems
+
+
+def release_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str]:
+    """Image pinning and canary strategy per environment (needs the validated models)."""
+    problems = []
+    release, kubernetes = parts.get("release"), parts.get("kubernetes")
+    if environment is None:
+        return problems
+    if release is not None:
+        try:
+            check_image_reference(
+                release.api_image,
+                environment,
+                kubernetes.image_repository if kubernetes is not None else None,
+            )
+        except ValueError as error:
+            problems.append(f"{PROJECT}:release.apiImage = {release.api_image!r}: {error}")
+    if kubernetes is not None:
+        try:
+            check_canary_for_environment(kubernetes.canary, environment)
+        except ValueError as error:
+            problems.append(
+                f"{PROJECT}:kubernetes.canary.strategy = {kubernetes.canary.strategy!r}: {error}"
+            )
+    return problems
+
+
+def reference_rules(parts: Mapping[str, Any]) -> list[str]:
+    cortex, snowflake = parts.get("cortex"), parts.get("snowflake")
+    if cortex is None or snowflake is None:
+        return []
+    return [
+        f"{PROJECT}:cortex.additionalSearchServices[{index}].warehouse = {service.warehouse!r}: "
+        "not a declared warehouse; declared: " + ", ".join(snowflake.warehouses)
+        for index, service in enumerate(cortex.additional_search_services)
+        if service.warehouse not in snowflake.warehouses
+    ]
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_rules(raw: Mapping[str, Any]) -> list[str]:
+    """Control-plane URLs carry tokens: https only; plain http only to a loopback test server."""
+    problems = []
+    for area, key in CONTROL_PLANE_URLS:
+        value = _get(raw.get(area), key)
+        if not isinstance(value, str):
+            continue
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname or ""
+        except ValueError:
+            parts, host = None, ""
+        if parts is None or parts.username or parts.password:
+            problems.append(
+                f"{PROJECT}:{area}.{key}: not a plain https URL (credentials in URLs are not "
+                "allowed; value not shown)"
+            )
+        elif (parts.scheme == "https" and host) or (parts.scheme == "http" and _loopback(host)):
+            continue
+        else:
+            problems.append(
+                f"{PROJECT}:{area}.{key} = {value!r}: must be https://<host>[/path] (the "
+                "token would travel in clear); http:// only to a loopback test server "
+                "(localhost, 127.0.0.1, ::1)"
+            )
+    return problems

@@ -1,0 +1,38 @@
+"""The bad-input trial (`python -m bench.bad_inputs`, docs/bad-input.md) on a sample of its cases:
+each class is rejected with a message, none crashes, none leaks a planted secret. The full run
+(about 400 cases, a few minutes) is the bench's, not the suite's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.bad_inputs import cases, run_case
+
+SAMPLE = (
+    "identity duplicate environment key",
+    "identity new stack qa copying dev",
+    "secret snowflakePrivateKey in plain text",
+    "secret credential-shaped value in kubernetes/host",
+    "file stack file is a list",
+    "file invalid UTF-8",
+    "file .inf quota",
+    "agents.yaml $$ in an instruction",
+    "policy config all disabled in prod",
+    "price book not YAML",
+    "cli synth --json to a missing directory",
+    "cli cost cost --head-json missing",
+)
+
+
+def test_the_trial_has_at_least_260_cases() -> None:
+    assert len(cases()) >= 260
+
+
+@pytest.mark.parametrize("name", SAMPLE)
+def test_sampled_bad_input_is_rejected_cleanly(name: str, tmp_path: Path) -> None:
+    (case,) = [c for c in cases() if c.name == name]
+    outcome = run_case(case, tmp_path)
+    assert outcome.kind == "rejected", outcome.output[-2000:]
+    assert outcome.leaked == []
