@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from components.settings.portkey_models import OUTPUT_PARAMS
 from jobs.cost.document import GATEWAY_CONFIG, UNCAPPED, USAGE_LIMITS, of_type
 from jobs.cost.prices import Assumptions, PriceBook, dec
 
@@ -89,7 +90,11 @@ def _gateway_targets(config: Mapping[str, Any], prices: PriceBook) -> list[Targe
         provider = str(leaf.get("provider") or "?")
         flags: list[str] = []
         price = prices.llm.models.get(model)
-        max_tokens = params.get("max_tokens")
+        # The output cap the gateway enforces is max_tokens and/or max_completion_tokens
+        # (components/settings/portkey_routing.py::output_caps: GPT-5 models take only
+        # max_completion_tokens). With both, the larger one bounds the worst case.
+        caps = [int(params[key]) for key in OUTPUT_PARAMS if params.get(key) is not None]
+        max_tokens = max(caps) if caps else None
         worst = None
         if price is None:
             flags.append(
@@ -98,7 +103,10 @@ def _gateway_targets(config: Mapping[str, Any], prices: PriceBook) -> list[Targe
             )
         else:
             if max_tokens is None:
-                flags.append(f"no max_tokens: priced at the model's {price.max_output_tokens}")
+                flags.append(
+                    f"no max_tokens or max_completion_tokens: priced at the model's "
+                    f"{price.max_output_tokens}"
+                )
                 max_tokens = price.max_output_tokens
             worst = (
                 Decimal(prompt) * price.input_per_1k / _THOUSAND

@@ -6,8 +6,6 @@ import json
 from collections.abc import Callable
 from decimal import Decimal
 
-import pytest
-
 from components.settings.portkey import PortkeySettings
 from components.settings.portkey_routing import load_price_table, worst_case_per_target
 from jobs import cost
@@ -27,24 +25,19 @@ def test_prod_gateway_rows_by_hand(
     assert by_model["claude-sonnet-4-6"].worst_case_usd == Decimal("0.006") + Decimal("0.09399")
     # 2000 x $0.0005/1K + 4096 x $0.0015/1K
     assert by_model["mistral-large-2512"].worst_case_usd == Decimal("0.001") + Decimal("0.006144")
-    # GPT-5 leaves carry max_completion_tokens, which jobs/cost.py does not read yet: priced at
-    # the model maximum (32768): 2000 x $0.0025/1K + 32768 x $0.015/1K.
+    # GPT-5 leaves carry their cap as max_completion_tokens (6333): 2000 x $0.0025/1K +
+    # 6333 x $0.015/1K.
     primary = by_model["gpt-5.4-2026-03-05"]
-    assert primary.worst_case_usd == Decimal("0.005") + Decimal("0.49152")
-    assert primary.flags == ("no max_tokens: priced at the model's 32768",)
+    assert primary.max_tokens == 6333
+    assert primary.worst_case_usd == Decimal("0.005") + Decimal("0.094995")
+    assert primary.flags == ()
     assert gateway.requests_per_day == 10_000
-    assert gateway.daily_bound_usd == 10_000 * Decimal("0.49652") == Decimal("4965.20")
-    # $4,965.20 a day x 730/24 days = $151,024.83 a month
-    assert gateway.monthly_worst_usd.quantize(Decimal("0.01")) == Decimal("151024.83")
+    assert gateway.daily_bound_usd == 10_000 * Decimal("0.099995") == Decimal("999.95")
+    # $999.95 a day x 730/24 days = $30,415.15 a month
+    assert gateway.monthly_worst_usd.quantize(Decimal("0.01")) == Decimal("30415.15")
     assert gateway.monthly_bound_usd == 9300  # the usage limit binds
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jobs/cost.py reads only override_params.max_tokens; it must read "
-    "max_completion_tokens too (the cap GPT-5 leaves carry). Owner of jobs/cost.py: drop this "
-    "xfail when it does.",
-)
 def test_cost_view_reads_the_gateway_cap(
     synthesized: Callable[[str], Synthesis], book: cost.PriceBook
 ) -> None:
@@ -66,6 +59,7 @@ def test_gateway_flags_unpriced_models_and_missing_max_tokens(
     config = json.loads(gateway["inputs"]["config"])
     config["targets"][0]["override_params"]["model"] = "gpt-9"
     del config["targets"][1]["targets"][1]["override_params"]["max_tokens"]
+    del config["targets"][1]["targets"][1]["override_params"]["max_completion_tokens"]
     gateway["inputs"]["config"] = json.dumps(config)
     (priced,) = cost.cost_report(doc, book).gateways
     budget, _, claude, _ = priced.targets
@@ -73,4 +67,4 @@ def test_gateway_flags_unpriced_models_and_missing_max_tokens(
     assert budget.flags == (
         "model gpt-9 has no price in prices.yaml: unpriced, and Portkey usage limits count unpriced models as $0",
     )
-    assert claude.flags == ("no max_tokens: priced at the model's 64000",)
+    assert claude.flags == ("no max_tokens or max_completion_tokens: priced at the model's 64000",)
