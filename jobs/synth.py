@@ -6,6 +6,8 @@
     python -m jobs.synth --stack prod --check         # the policy pack, offline (docs/policies.md)
     python -m jobs.synth --stack prod --cost          # what it may spend (docs/cost.md)
     python -m jobs.synth --stack prod --cost --diff staging
+    python -m jobs.synth --stack prod --graph         # a Mermaid picture (docs/graph.md)
+    python -m jobs.synth --stack prod --graph --diff staging
 
 Exit codes: 0 ok, 1 a mandatory policy violation (--check), 2 the stack config is invalid or
 missing (the message says what and where).
@@ -33,6 +35,7 @@ from jobs.harness import (
     Synthesis,
     synthesize,
 )
+from jobs.synth_document import to_json
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -56,6 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--raw",
         action="store_true",
         help="with --diff: keep differences that are only name suffixes",
+    )
+    parser.add_argument(
+        "--graph",
+        action="store_true",
+        help="print a Mermaid diagram of the services and their links; with --diff, what "
+        "changed from OTHER_STACK, marked as --diff reports it (docs/graph.md)",
     )
     parser.add_argument(
         "--check",
@@ -103,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _print_check(synthesis, args.project_dir, overrides)
     if args.cost:
         return _print_cost(synthesis, other)
+    if args.graph:
+        return _print_graph(synthesis, other, hide_suffixes=not args.raw)
     if other is not None:
         print(render_diff(other, synthesis, hide_suffixes=not args.raw))
     else:
@@ -122,6 +133,8 @@ def _flag_problem(args: argparse.Namespace) -> str | None:
         return "--check runs alone; run --cost or --diff in a separate command"
     if args.diff and args.diff == args.stack:
         return f"--diff {args.diff} compares the stack with itself; name another stack"
+    if args.graph and (args.check or args.cost):
+        return "--graph prints the picture alone; run --check or --cost in a separate command"
     if args.policy_override and not args.check:
         return "--policy-override only applies to --check"
     if args.json:
@@ -163,7 +176,7 @@ def _print_check(synthesis: Synthesis, project_dir: Path, overrides: dict[str, s
 
 
 def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
-    from jobs import cost  # imported here: only --cost needs the price book
+    from jobs import cost  # imported here: only --cost needs the price book (one-way arrow)
 
     try:
         book = cost.load_price_book()
@@ -189,13 +202,33 @@ def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
     return EXIT_OK
 
 
-def to_json(synthesis: Synthesis) -> dict[str, Any]:
+def _print_graph(synthesis: Synthesis, other: Synthesis | None, hide_suffixes: bool) -> int:
+    from jobs import graph, graph_mermaid  # imported here: only --graph draws
+
+    try:
+        head = graph.build_graph(to_json(synthesis))
+        base = graph.build_graph(to_json(other)) if other is not None else None
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    if base is None or other is None:
+        print(graph_mermaid.render_graph(head))
+    else:
+        marks = graph_marks(other, synthesis, hide_suffixes)
+        print(graph_mermaid.render_graph_diff(base, head, marks))
+    return EXIT_OK
+
+
+def graph_marks(
+    base: Synthesis, head: Synthesis, hide_suffixes: bool = True
+) -> dict[tuple[str, str], str]:
+    """--diff's verdict per resource, keyed by (type, logical name), for the graph's marks."""
+    old, new = (_without_suffix(base), _without_suffix(head)) if hide_suffixes else (base, head)
+    kinds = {key: kind for kind, key, _ in diff_resources(old, new)}
     return {
-        "stack": synthesis.stack,
-        "resources": [r.to_json() for r in synthesis.resources],
-        "outputs": synthesis.outputs,
-        "secretOutputs": synthesis.secret_outputs,
-        "counts": dict(sorted(Counter(r.type for r in synthesis.resources).items())),
+        (r.type, r.name): kinds[_identity(r)]
+        for r in [*base.resources, *head.resources]
+        if _identity(r) in kinds
     }
 
 

@@ -1,0 +1,22 @@
+"""The synth's JSON document: what `jobs.synth --json` writes and the cost view and graph read.
+
+Its own module so that jobs.synth (which offers --cost and --graph) and jobs.cost (which
+synthesizes stacks for its own CLI) both import it instead of importing each other.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from jobs.harness import Synthesis
+
+
+def to_json(synthesis: Synthesis) -> dict[str, Any]:
+    return {
+        "stack": synthesis.stack,
+        "resources": [r.to_json() for r in synthesis.resources],
+        "outputs": synthesis.outputs,
+        "secretOutputs": synthesis.secret_outputs,
+        "counts": dict(sorted(Counter(r.type for r in synthesis.resources).items())),
+    }
