@@ -106,6 +106,27 @@ def load_price_book(path: Path = PRICE_BOOK_PATH, llm: PriceTable | None = None)
         )
     if "default" not in snowflake["credit_price_usd"]:
         raise CostError(f"{path.name}: snowflake.credit_price_usd needs a 'default' region entry")
+    _require_positive(
+        path,
+        {
+            "hours_per_month": raw["hours_per_month"],
+            **{
+                f"snowflake.credit_price_usd.{region}.{edition}": price
+                for region, editions in snowflake["credit_price_usd"].items()
+                for edition, price in editions.items()
+            },
+            **{
+                f"snowflake.gen2_multiplier.{c}": m for c, m in snowflake["gen2_multiplier"].items()
+            },
+            "snowflake.snowpark_optimized_multiplier": snowflake["snowpark_optimized_multiplier"],
+            "snowflake.cortex_search.serving_credits_per_gb_month": search[
+                "serving_credits_per_gb_month"
+            ],
+            "snowflake.cortex_search.embedding_credits_per_million_tokens": search[
+                "embedding_credits_per_million_tokens"
+            ],
+        },
+    )
     return PriceBook(
         version=int(raw["version"]),
         date=str(raw["date"]),
@@ -133,6 +154,17 @@ def load_price_book(path: Path = PRICE_BOOK_PATH, llm: PriceTable | None = None)
         llm_billed_calls_per_request=int(raw["llm"]["billed_calls_per_request"]),
         path=_relative(path),
     )
+
+
+def _require_positive(path: Path, prices: dict[str, Any]) -> None:
+    """A zero, negative or non-finite price would quietly understate every cost row."""
+    for key, value in prices.items():
+        try:
+            amount = dec(value)
+        except ArithmeticError:
+            amount = None
+        if isinstance(value, bool) or amount is None or not amount.is_finite() or amount <= 0:
+            raise CostError(f"{path.name}: {key} = {value!r}: must be a number above 0")
 
 
 def _relative(path: Path) -> str:

@@ -71,3 +71,19 @@ def test_unknown_region_uses_the_conservative_default_and_says_so(
     assert report.notes[0] == (
         "this revision does not export snowflake.edition/region: priced as ENTERPRISE in aws-us-east-1 (the price book's default basis)"
     )
+
+
+@pytest.mark.parametrize("price", [-3.9, 0, ".nan", True])
+def test_price_book_refuses_a_price_that_is_not_above_zero(tmp_path: Path, price: object) -> None:
+    raw = copy.deepcopy(RAW_BOOK)
+    region = next(iter(raw["snowflake"]["credit_price_usd"]))
+    edition = next(iter(raw["snowflake"]["credit_price_usd"][region]))
+    raw["snowflake"]["credit_price_usd"][region][edition] = price
+    path = tmp_path / "price_book.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(cost.CostError) as error:
+        cost.load_price_book(path)
+    assert str(error.value) == (
+        f"price_book.yaml: snowflake.credit_price_usd.{region}.{edition} = {price!r}: "
+        "must be a number above 0"
+    )
