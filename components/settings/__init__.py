@@ -21,7 +21,7 @@ from pulumi.runtime.config import get_config, is_config_secret
 from pydantic import Field, ValidationError
 
 from components.settings import checks, identity, stack_rules
-from components.settings._base import CamelModel, KeyedValueError
+from components.settings._base import CamelModel, KeyedValueError, raw_value
 from components.settings.agents import (
     AgentCatalog,
     AgentCatalogError,
@@ -172,7 +172,7 @@ def load(
     problems.extend(_area_rules(environment, parts))
     own_identity = identity.identity_of(stack, raw)
     problems.extend(identity.identity_problems(own_identity))
-    suffix_override = _get(raw, "snowflake", "nameSuffix")
+    suffix_override = raw_value(raw, "snowflake", "nameSuffix")
     if suffix_override is not None and suffix_override != identity.name_suffix(stack):
         problems.append(
             f"{PROJECT}:snowflake.nameSuffix = {_show(suffix_override)}: the suffix comes from "
@@ -358,14 +358,6 @@ def _is_secret(key: str) -> bool:
 def _raw(key: str) -> str | None:
     """A config value without marking it read (no secret-read warning); never logged."""
     return get_config(f"{PROJECT}:{key}")
-
-
-def _get(value: Any, *path: str) -> Any:
-    for step in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(step)
-    return value
 
 
 def _describe(error: ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:

@@ -11,7 +11,8 @@ one error naming the stack, the key and the value.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -60,3 +61,12 @@ class KeyedValueError(ValueError):
         self.path = path
         self.value = value
         self.message = message
+
+
+def raw_value(value: Any, *path: str) -> Any:
+    """The value at `path` in raw (unvalidated) stack config, or None where any step is missing."""
+    for step in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(step)
+    return value

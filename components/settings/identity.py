@@ -30,6 +30,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.settings._base import raw_value
+
 PROJECT = "sophia-infra"
 PROD_STACK = "prod"
 PROD_ENVIRONMENT = "prod"
@@ -67,14 +69,6 @@ class StackIdentity:
     host: str | None = None
 
 
-def _get(value: Any, *path: str) -> Any:
-    for step in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(step)
-    return value
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -83,9 +77,9 @@ def snowflake_names(stack: str, snowflake: Any) -> frozenset[str]:
     """Every account-level Snowflake name the stack declares (from raw or validated config)."""
     suffix = name_suffix(stack)
     names = {f"{base}{suffix}" for base in (*ROLE_BASE_NAMES, *SERVICE_USER_BASE_NAMES)}
-    database = _text(_get(snowflake, "database", "baseName")) or "SOPHIA_AI"
+    database = _text(raw_value(snowflake, "database", "baseName")) or "SOPHIA_AI"
     names.add(f"{database}{suffix}")
-    warehouses = _get(snowflake, "warehouses")
+    warehouses = raw_value(snowflake, "warehouses")
     if isinstance(warehouses, Mapping):
         for base in warehouses:
             if isinstance(base, str):
@@ -98,13 +92,13 @@ def identity_of(stack: str, config: Mapping[str, Any]) -> StackIdentity:
     snowflake = config.get("snowflake")
     portkey = config.get("portkey")
     kubernetes = config.get("kubernetes")
-    organization = _text(_get(snowflake, "organizationName"))
-    account = _text(_get(snowflake, "accountName"))
-    targets = _get(portkey, "targets")
+    organization = _text(raw_value(snowflake, "organizationName"))
+    account = _text(raw_value(snowflake, "accountName"))
+    targets = raw_value(portkey, "targets")
     slugs = {
         slug
         for target in (targets if isinstance(targets, list) else [])
-        if (slug := _text(_get(target, "provider")))
+        if (slug := _text(raw_value(target, "provider")))
     }
     return StackIdentity(
         stack=stack,
@@ -113,13 +107,13 @@ def identity_of(stack: str, config: Mapping[str, Any]) -> StackIdentity:
         snowflake_names=snowflake_names(stack, snowflake)
         if isinstance(snowflake, Mapping)
         else frozenset(),
-        estuary_prefix=_text(_get(config.get("estuary"), "tenantPrefix")),
-        portkey_workspace=_text(_get(portkey, "workspaceId")) or "(default workspace)",
-        portkey_config=_text(_get(portkey, "configName")),
-        portkey_usage_limit=_text(_get(portkey, "usageLimit", "name")),
+        estuary_prefix=_text(raw_value(config.get("estuary"), "tenantPrefix")),
+        portkey_workspace=_text(raw_value(portkey, "workspaceId")) or "(default workspace)",
+        portkey_config=_text(raw_value(portkey, "configName")),
+        portkey_usage_limit=_text(raw_value(portkey, "usageLimit", "name")),
         provider_slugs=frozenset(slugs),
-        namespace=_text(_get(kubernetes, "namespace")),
-        host=_text(_get(kubernetes, "host")),
+        namespace=_text(raw_value(kubernetes, "namespace")),
+        host=_text(raw_value(kubernetes, "host")),
     )
 
 

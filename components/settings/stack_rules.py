@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from components.settings._base import raw_value
 from components.settings.kubernetes import check_canary_for_environment, check_image_reference
 
 PROJECT = "sophia-infra"
@@ -27,14 +28,6 @@ CONTROL_PLANE_URLS = (
 )
 
 
-def _get(value: Any, *path: str) -> Any:
-    for step in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(step)
-    return value
-
-
 def _number(value: Any) -> float | None:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
@@ -43,14 +36,14 @@ def prod_rules(environment: str | None, raw: Mapping[str, Any]) -> list[str]:
     if environment != "prod":
         return []
     problems = []
-    retention = _number(_get(raw.get("snowflake"), "database", "dataRetentionDays"))
+    retention = _number(raw_value(raw.get("snowflake"), "database", "dataRetentionDays"))
     if retention is not None and retention < PROD_MIN_RETENTION_DAYS:
         problems.append(
             f"{PROJECT}:snowflake.database.dataRetentionDays = {retention:g}: prod needs at least "
             f"{PROD_MIN_RETENTION_DAYS} days of time travel so CLONE ... AT (TIMESTAMP => ...) "
             f"rollbacks work; allowed: {PROD_MIN_RETENTION_DAYS}..{MAX_RETENTION_DAYS}"
         )
-    if _get(raw.get("estuary"), "addNewBindings") is True:
+    if raw_value(raw.get("estuary"), "addNewBindings") is True:
         problems.append(
             f"{PROJECT}:estuary.addNewBindings = true: prod must not let Estuary add bindings "
             "in the background (schema changes go through review); allowed: false"
@@ -108,7 +101,7 @@ def url_rules(raw: Mapping[str, Any]) -> list[str]:
     """Control-plane URLs carry tokens: https only; plain http only to a loopback test server."""
     problems = []
     for area, key in CONTROL_PLANE_URLS:
-        value = _get(raw.get(area), key)
+        value = raw_value(raw.get(area), key)
         if not isinstance(value, str):
             continue
         try:
