@@ -18,8 +18,7 @@ import hashlib
 import json
 import runpy
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,6 +193,8 @@ def _run(
     # collector keeps large stacks linear (measured in BENCHMARKS.md) at a bounded memory cost.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    stack_trace = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = _no_stack_trace
     try:
         pulumi_settings.ROOT.set(None)
         set_all_config(config, secret_keys)
@@ -218,8 +219,7 @@ def _run(
                 )
             return pulumi.Output.all(*collected).apply(_store(exports, secret_exports))
 
-        with _no_stack_traces():
-            run()
+        run()
         return Synthesis(
             stack=stack,
             resources=monitor.declared,
@@ -228,6 +228,7 @@ def _run(
             config=config,
         )
     finally:
+        pulumi_resource._get_stack_trace = stack_trace
         if gc_was_enabled:
             gc.enable()
         if own_loop:
@@ -243,9 +244,8 @@ def _current_loop() -> asyncio.AbstractEventLoop | None:
     return None if loop.is_closed() else loop
 
 
-@contextmanager
-def _no_stack_traces() -> Iterator[None]:
-    """Skip the source stack trace the SDK attaches to every registration.
+def _no_stack_trace() -> source_pb2.StackTrace:
+    """Stands in for the SDK's `_get_stack_trace` during a run under mocks.
 
     pulumi/runtime/resource.py `register_resource` and `read_resource` call `_get_stack_trace()`
     for each resource (`traceback.extract_stack()`, a stat of every frame's file, a URI per
@@ -254,12 +254,7 @@ def _no_stack_traces() -> Iterator[None]:
     mocks it is pure cost (about a fifth of declaring prod, BENCHMARKS.md). An empty
     `StackTrace` is what the SDK itself sends when it finds no user frame.
     """
-    original = pulumi_resource._get_stack_trace
-    pulumi_resource._get_stack_trace = source_pb2.StackTrace
-    try:
-        yield
-    finally:
-        pulumi_resource._get_stack_trace = original
+    return source_pb2.StackTrace()
 
 
 def _store(exports: dict[str, Any], secret_exports: list[str]):

@@ -528,9 +528,11 @@ def test_the_previous_config_and_secret_outlive_a_new_revision(
         assert (
             registered.revealed_inputs["metadata"]["labels"]["sophia.ai/retained-config"] == "true"
         )
-        assert (
-            "name" not in registered.revealed_inputs["metadata"]
-        )  # auto-named: a change is a new object
+        metadata = registered.revealed_inputs["metadata"]
+        assert "name" not in metadata  # auto-named: a change is a new object
+    # ...and the pods find it by the name the provider generated (naming.go `<name>-<suffix>`).
+    (container,) = containers(rendered)
+    assert re.fullmatch(r"sophia-api-config-\w{8}", container["envFrom"][0]["configMapRef"]["name"])
     # Nothing else is retained: every other object is Pulumi's to delete.
     others = [
         r
