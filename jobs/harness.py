@@ -4,6 +4,8 @@ This is the engine of `jobs.synth` and of the tests: it loads `Pulumi.yaml` defa
 `Pulumi.<stack>.yaml`, replaces `secure:` values with placeholders that stay secret, runs
 `__main__.py` in-process with a recording mock monitor, and returns every registered resource
 (type, name, parent, inputs with secrets redacted, options) plus the stack outputs.
+`synthesize_component` runs one component the same way, for the component tests: one mock
+monitor and one set of mocks serve the synth, the cost view, the policy check and the tests.
 """
 
 from __future__ import annotations
@@ -12,20 +14,23 @@ import asyncio
 import copy
 import functools
 import gc
+import hashlib
 import json
 import os
 import runpy
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import source_pb2
 
 from components.yaml_files import YamlFileError, load_yaml_file
 
@@ -56,9 +61,18 @@ class DeclaredResource:
     delete_before_replace: bool
     ignore_changes: list[str]
     replace_on_changes: list[str]
+    # customTimeouts as registered: only the operations that set one ("create": "15m", ...).
+    custom_timeouts: dict[str, str]
+    # deletedWith: the URN whose deletion also deletes this resource ("" when none).
+    deleted_with: str
+    # Only when the monitor was asked to keep them (component tests): the inputs as the provider
+    # receives them, secrets unwrapped. Never part of `to_json` (that is what the synth prints).
+    revealed_inputs: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        shown = dict(self.__dict__)
+        del shown["revealed_inputs"]
+        return shown
 
 
 @dataclass
@@ -143,14 +157,58 @@ def synthesize(
     Pass your own `monitor` to inspect what was registered even when the program fails.
     """
     config, secret_keys = load_stack_config(stack, root, overrides)
+
+    project_dir, main_py = root.resolve(), (root / "__main__.py").resolve()
+
+    def program() -> Mapping[str, Any]:
+        # The engine runs the program in the project directory; settings read the stack
+        # files there (components/settings load's project_dir). `_run` restores the cwd.
+        os.chdir(project_dir)
+        runpy.run_path(str(main_py), run_name="__main__")
+        stack_resource = pulumi_settings.get_root_resource()
+        return dict(getattr(stack_resource, "outputs", {}) or {})
+
+    return _run(stack, program, config, secret_keys, monitor)
+
+
+def synthesize_component(
+    stack: str,
+    build: Callable[[], Mapping[str, Any] | None],
+    monitor: RecordingMonitor | None = None,
+    config: Mapping[str, str] | None = None,
+) -> Synthesis:
+    """Run `build` (which declares resources, e.g. one component) under the synth's mocks.
+
+    What `build` returns (name -> value or Output) becomes the outputs, resolved as stack
+    outputs are. `config` is the Pulumi config the component may read (none by default). Runs on
+    the caller's event loop when one is set (so Outputs made before the call belong to it).
+    """
+
+    def program() -> Mapping[str, Any]:
+        return dict(build() or {})
+
+    return _run(stack, program, dict(config or {}), set(), monitor, _current_loop())
+
+
+def _run(
+    stack: str,
+    program: Callable[[], Mapping[str, Any]],
+    config: dict[str, str],
+    secret_keys: set[str],
+    monitor: RecordingMonitor | None,
+    loop: asyncio.AbstractEventLoop | None = None,
+) -> Synthesis:
+    own_loop = loop is None
     working_directory = os.getcwd()
-    project_dir, program = root.resolve(), (root / "__main__.py").resolve()
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
+    if loop is None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
     # A run allocates many small, short-lived objects and few cycles; pausing the cyclic
     # collector keeps large stacks linear (measured in BENCHMARKS.md) at a bounded memory cost.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    stack_trace = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = _no_stack_trace
     try:
         pulumi_settings.ROOT.set(None)
         set_all_config(config, secret_keys)
@@ -163,14 +221,8 @@ def synthesize(
 
         @pulumi.runtime.test
         def run() -> pulumi.Output[Any]:
-            # The engine runs the program in the project directory; settings read the stack
-            # files there (components/settings load's project_dir).
-            os.chdir(project_dir)
-            runpy.run_path(str(program), run_name="__main__")
-            stack_resource = pulumi_settings.get_root_resource()
-            outputs = dict(getattr(stack_resource, "outputs", {}) or {})
             collected = []
-            for name, value in outputs.items():
+            for name, value in program().items():
                 output = pulumi.Output.from_input(value)
                 collected.append(
                     pulumi.Output.all(
@@ -191,10 +243,33 @@ def synthesize(
         )
     finally:
         os.chdir(working_directory)
+        pulumi_resource._get_stack_trace = stack_trace
         if gc_was_enabled:
             gc.enable()
-        asyncio.set_event_loop(None)
-        loop.close()
+        if own_loop:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+def _current_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:  # none set on this thread
+        return None
+    return None if loop.is_closed() else loop
+
+
+def _no_stack_trace() -> source_pb2.StackTrace:
+    """Stands in for the SDK's `_get_stack_trace` during a run under mocks.
+
+    pulumi/runtime/resource.py `register_resource` and `read_resource` call `_get_stack_trace()`
+    for each resource (`traceback.extract_stack()`, a stat of every frame's file, a URI per
+    frame); the engine uses it for error locations, but `MockMonitor.RegisterResource` and
+    `ReadResource` (pulumi/runtime/mocks.py) never read `stackTrace` or `sourcePosition`. Under
+    mocks it is pure cost (about a fifth of declaring prod, BENCHMARKS.md). An empty
+    `StackTrace` is what the SDK itself sends when it finds no user frame.
+    """
+    return source_pb2.StackTrace()
 
 
 def _store(exports: dict[str, Any], secret_exports: list[str]):
@@ -208,12 +283,18 @@ def _store(exports: dict[str, Any], secret_exports: list[str]):
 
 
 class SynthMocks(pulumi.runtime.Mocks):
-    """Answer each registration with the outputs only a provider could compute."""
+    """Answer each registration with the outputs only a provider could compute.
 
-    def __init__(self) -> None:
+    `kubernetes_auto_names`: answer a Kubernetes object registered without `metadata.name` with
+    the name the provider would assign, so what consumes `obj.metadata.name` (a pod's
+    `configMapRef`) sees a name. Off for the synth, whose output shows such names as absent.
+    """
+
+    def __init__(self, kubernetes_auto_names: bool = False) -> None:
         # The monitor calls new_resource on the registering thread; the recording monitor reads
         # the inputs back from here instead of deserializing the request a second time.
         self.last_inputs = threading.local()
+        self.kubernetes_auto_names = kubernetes_auto_names
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.last_inputs.value = args.inputs
@@ -228,6 +309,8 @@ class SynthMocks(pulumi.runtime.Mocks):
             # consumes them (the API's ConfigMap, stack outputs) shows where the value comes from.
             if key not in args.inputs:
                 state[key] = f"(computed: {key})"
+        if self.kubernetes_auto_names and _auto_named_kubernetes(args):
+            state["metadata"] = _kubernetes_auto_name(args.name, args.inputs.get("metadata"))
         return f"{args.name}-id", state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
@@ -249,17 +332,50 @@ def _dynamic_outputs() -> dict[str, tuple[str, ...]]:
     return found
 
 
+def _auto_named_kubernetes(args: pulumi_mocks.MockResourceArgs) -> bool:
+    # A Helm release is not a Kubernetes object: it has no metadata to name.
+    if not args.typ.startswith("kubernetes:") or args.typ.startswith("kubernetes:helm.sh/"):
+        return False
+    metadata = args.inputs.get("metadata")
+    return not (isinstance(metadata, dict) and metadata.get("name"))
+
+
+def _kubernetes_auto_name(name: str, metadata: Any) -> dict[str, Any]:
+    """The metadata the provider returns for an unnamed object.
+
+    pulumi-kubernetes provider/pkg/metadata/naming.go `AssignNameIfAutonamable`: the name is
+    `<logical name>-<8 random DNS-1123 characters>`, plus the `pulumi.com/autonamed: "true"`
+    annotation. The suffix here is a hash of the logical name (8 hex characters, a subset of that
+    alphabet) so that runs are reproducible.
+    """
+    suffix = hashlib.sha256(name.encode()).hexdigest()[:8]
+    shown = dict(metadata) if isinstance(metadata, dict) else {}
+    annotations = shown.get("annotations")
+    shown["annotations"] = {
+        **(annotations if isinstance(annotations, dict) else {}),
+        "pulumi.com/autonamed": "true",
+    }
+    shown["name"] = f"{name}-{suffix}"
+    return shown
+
+
 def _snowflake_fqn(state: Mapping[str, Any]) -> str:
     parts = [state.get("database"), state.get("schema"), state.get("name")]
     return ".".join(f'"{p}"' for p in parts if isinstance(p, str) and p)
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """A mock monitor that also keeps each registration's options and secret-ness of inputs."""
+    """A mock monitor that also keeps each registration's options and secret-ness of inputs.
 
-    def __init__(self, mocks: SynthMocks) -> None:
+    The one mock monitor in the tree (tests/jobs/test_harness.py holds it to that). With
+    `reveal_inputs`, each record also keeps its inputs with secrets unwrapped
+    (`DeclaredResource.revealed_inputs`), for tests that check what a provider would receive.
+    """
+
+    def __init__(self, mocks: SynthMocks, reveal_inputs: bool = False) -> None:
         super().__init__(mocks)
         self.synth_mocks = mocks
+        self.reveal_inputs = reveal_inputs
         self.declared: list[DeclaredResource] = []
 
     def RegisterResource(self, request: Any) -> Any:
@@ -288,9 +404,38 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 ignore_changes=list(request.ignoreChanges),
                 replace_on_changes=list(request.replaceOnChanges),
+                # proto RegisterResourceRequest (pulumi/proto/pulumi/resource.proto)
+                custom_timeouts=_custom_timeouts(request),
+                deleted_with=request.deletedWith,
+                revealed_inputs=_reveal(raw_inputs) if self.reveal_inputs else None,
             )
         )
         return response
+
+
+def _custom_timeouts(request: Any) -> dict[str, str]:
+    if not request.HasField("customTimeouts"):
+        return {}
+    timeouts = request.customTimeouts
+    return {
+        operation: getattr(timeouts, operation)
+        for operation in ("create", "update", "delete")
+        if getattr(timeouts, operation)
+    }
+
+
+def _reveal(value: Any) -> Any:
+    """Inputs as the provider receives them: secrets unwrapped, the wire's integral floats
+    back to ints, the dynamic provider's pickled code left out."""
+    if rpc.is_rpc_secret(value):
+        return _reveal(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: _reveal(v) for k, v in value.items() if k != "__provider"}
+    if isinstance(value, list):
+        return [_reveal(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _redact(value: Any, path: str, secret_paths: list[str]) -> Any:

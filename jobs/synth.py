@@ -15,6 +15,14 @@ missing (the message says what and where).
 
 from __future__ import annotations
 
+import gc
+
+if __name__ == "__main__":
+    # A one-shot CLI: the cyclic collector would only re-scan the many long-lived objects the
+    # imports below create (typed SDK classes, pydantic models). Paused until main() starts;
+    # synthesize() pauses it again for the run (BENCHMARKS.md, synth start-up).
+    gc.disable()
+
 import argparse
 import json
 import re
@@ -457,6 +465,7 @@ def _differing(a: Any, b: Any, limit: int = 40) -> tuple[str, str]:
 
 
 if __name__ == "__main__":
+    gc.enable()
     try:
         sys.exit(main())
     except BrokenPipeError:  # `... | head`: the reader left; not an error of ours

@@ -1,27 +1,31 @@
-"""Run `ApiService` under Pulumi mocks and record every registered resource.
+"""Run `ApiService` under the synth's own mocks and monitor (`jobs.harness`), per stack.
 
-Inputs arrive as the engine would see them: camelCase wire keys, and secret values wrapped as
-`{SIG_KEY: SECRET_SIG, "value": ...}`. `plain()` unwraps that into the Kubernetes JSON a cluster
-would receive, for schema validation.
+Each registration is a `DeclaredResource`: `inputs` as the synth shows them (camelCase wire keys,
+secrets as `[secret]`, their paths in `secret_inputs`) and `revealed_inputs`, the Kubernetes JSON
+a cluster would receive (secrets unwrapped), for schema validation. Objects without
+`metadata.name` are answered with the provider's auto-name (`SynthMocks(kubernetes_auto_names=
+True)`), so what consumes a generated name sees one.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime.mocks import MockMonitor
 
 from components.k8s.api_service import ApiService, ApiServiceArgs
 from components.settings.kubernetes import KubernetesSettings, ReleaseSettings
+from jobs.harness import (
+    DeclaredResource,
+    RecordingMonitor,
+    Synthesis,
+    SynthMocks,
+    synthesize_component,
+)
 
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 STACKS = ("dev", "staging", "prod")
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -53,92 +57,31 @@ def stack_settings(stack: str) -> tuple[KubernetesSettings, ReleaseSettings]:
     )
 
 
-def is_secret_wrapper(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
-
-
-def plain(value: Any) -> Any:
-    """Unwrap secrets and turn the wire's integral floats back into ints."""
-    if is_secret_wrapper(value):
-        return plain(value["value"])
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-@dataclass
-class Registered:
-    typ: str
-    name: str
-    inputs: dict[str, Any]
-    options: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def obj(self) -> dict[str, Any]:
-        return plain(self.inputs)
-
-
-@dataclass
-class RecordingMocks(pulumi.runtime.Mocks):
-    resources: list[Registered] = field(default_factory=list)
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self.resources.append(Registered(args.typ, args.name, copy.deepcopy(args.inputs)))
-        # Echo the inputs (secrets stay wrapped, so outputs stay secret) and auto-name the way
-        # the provider does for objects without metadata.name.
-        state = copy.deepcopy(args.inputs)
-        if args.typ.startswith("kubernetes:") and "helm.sh" not in args.typ:
-            metadata = state.setdefault("metadata", {})
-            if not metadata.get("name"):
-                suffix = hashlib.sha256(args.name.encode()).hexdigest()[:8]
-                metadata["name"] = f"{args.name}-{suffix}"
-        return f"{args.name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
-
-    def of_type(self, typ: str) -> list[Registered]:
-        return [r for r in self.resources if r.typ == typ]
-
-    def one(self, typ: str) -> Registered:
-        found = self.of_type(typ)
-        assert len(found) == 1, f"expected one {typ}, got {[r.name for r in found]}"
-        return found[0]
-
-
-class OptionRecordingMonitor(MockMonitor):
-    """Also keeps the resource options the Mocks API does not show (ignore_changes, timeouts,
-    retain_on_delete, deleted_with)."""
-
-    def __init__(self, mocks: RecordingMocks) -> None:
-        super().__init__(mocks)
-        self.options: dict[str, dict[str, Any]] = {}
-
-    def RegisterResource(self, request: Any) -> Any:
-        timeouts = request.customTimeouts
-        self.options[request.name] = {
-            "ignore_changes": list(request.ignoreChanges),
-            "timeouts": {"create": timeouts.create, "update": timeouts.update},
-            "dependencies": list(request.dependencies),
-            # proto RegisterResourceRequest fields (pulumi/proto/resource.proto)
-            "retain_on_delete": request.retainOnDelete
-            if request.HasField("retainOnDelete")
-            else None,
-            "deleted_with": request.deletedWith,
-            "parent": request.parent,
-        }
-        return super().RegisterResource(request)
+def recording_monitor() -> RecordingMonitor:
+    """A fresh recording monitor, for a test that inspects what was registered after a failure."""
+    return RecordingMonitor(SynthMocks(kubernetes_auto_names=True), reveal_inputs=True)
 
 
 @dataclass
 class Rendered:
-    mocks: RecordingMocks
-    outputs: dict[str, Any]
+    synthesis: Synthesis
     settings: KubernetesSettings
+
+    @property
+    def resources(self) -> list[DeclaredResource]:
+        return self.synthesis.resources
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self.synthesis.outputs
+
+    def of_type(self, typ: str) -> list[DeclaredResource]:
+        return self.synthesis.by_type(typ)
+
+    def one(self, typ: str) -> DeclaredResource:
+        found = self.of_type(typ)
+        assert len(found) == 1, f"expected one {typ}, got {[r.name for r in found]}"
+        return found[0]
 
 
 def render(
@@ -148,20 +91,13 @@ def render(
     runtime_config: dict[str, Any] | None = None,
     private_key: Any = None,
     portkey_api_key: Any = None,
-    mocks: RecordingMocks | None = None,
+    recorder: RecordingMonitor | None = None,
 ) -> Rendered:
     """Build the component for `environment` (Pulumi.<stack>.yaml values unless overridden)."""
     default_settings, release = stack_settings(environment)
     settings = settings or default_settings
-    mocks = mocks if mocks is not None else RecordingMocks()
-    monitor = OptionRecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(
-        mocks, project="sophia-infra", stack=environment, preview=False, monitor=monitor
-    )
-    outputs: dict[str, Any] = {}
 
-    @pulumi.runtime.test
-    def run() -> pulumi.Output[Any]:
+    def build() -> dict[str, Any]:
         service = ApiService(
             "sophia-api",
             ApiServiceArgs(
@@ -180,13 +116,12 @@ def render(
                 ),
             ),
         )
-        outputs["host"] = service.host
-        outputs["workload_kind"] = service.workload_kind
-        return pulumi.Output.all(service.namespace, service.service_name).apply(
-            lambda values: outputs.update(namespace=values[0], service_name=values[1])
-        )
+        return {
+            "host": service.host,
+            "workload_kind": service.workload_kind,
+            "namespace": service.namespace,
+            "service_name": service.service_name,
+        }
 
-    run()
-    for registered in mocks.resources:
-        registered.options = monitor.options.get(registered.name, {})
-    return Rendered(mocks, outputs, settings)
+    synthesis = synthesize_component(environment, build, recorder or recording_monitor())
+    return Rendered(synthesis, settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import re
 from typing import Any
@@ -14,16 +15,15 @@ import pytest
 from components.k8s.canary import WAIT_FOR_ANNOTATION, WAIT_FOR_HEALTHY
 from components.k8s.pod import HTTP_PORT, METRICS_PORT
 from components.k8s.runtime_config import RUNTIME_CONFIG_KEYS
+from jobs.harness import SECRET_MARK, DeclaredResource
 from jobs.k8s_schemas import validate_custom_resource
 from tests.components.k8s.harness import (
     PORTKEY_API_KEY,
     PRIVATE_KEY,
     RUNTIME_CONFIG,
     STACKS,
-    RecordingMocks,
-    Registered,
     Rendered,
-    is_secret_wrapper,
+    recording_monitor,
     render,
     stack_settings,
 )
@@ -44,18 +44,16 @@ ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
-def kubernetes_objects(rendered: Rendered) -> list[Registered]:
+def kubernetes_objects(rendered: Rendered) -> list[DeclaredResource]:
     return [
-        r
-        for r in rendered.mocks.resources
-        if r.typ.startswith("kubernetes:") and r.typ != HELM_RELEASE
+        r for r in rendered.resources if r.type.startswith("kubernetes:") and r.type != HELM_RELEASE
     ]
 
 
 def pod_templates(rendered: Rendered) -> list[dict[str, Any]]:
-    workloads = rendered.mocks.of_type(DEPLOYMENT) + rendered.mocks.of_type(ROLLOUT)
+    workloads = rendered.of_type(DEPLOYMENT) + rendered.of_type(ROLLOUT)
     assert len(workloads) == 1
-    return [w.obj["spec"]["template"] for w in workloads]
+    return [w.revealed_inputs["spec"]["template"] for w in workloads]
 
 
 def containers(rendered: Rendered) -> list[dict[str, Any]]:
@@ -83,10 +81,10 @@ def test_every_object_validates_against_the_target_cluster_schema(
     )
     checked: list[str] = []
     for registered in kubernetes_objects(rendered):
-        obj = registered.obj
+        obj = registered.revealed_inputs
         custom = validate_custom_resource(obj)
         if custom is not None:  # upstream schema + strict unknown-field walk
-            assert custom.errors == [], (registered.typ, custom.errors)
+            assert custom.errors == [], (registered.type, custom.errors)
         else:
             kubernetes_validate.validate(obj, version, strict=True)
         checked.append(obj["kind"])
@@ -111,7 +109,7 @@ def test_every_object_validates_against_the_target_cluster_schema(
 def test_a_broken_pod_template_fails_kubernetes_validation(
     rendered_stacks: dict[str, Rendered],
 ) -> None:
-    template = pod_templates(rendered_stacks["prod"])[0]
+    template = copy.deepcopy(pod_templates(rendered_stacks["prod"])[0])
     template["spec"]["containers"][0]["readinessProbe"]["httpGet"]["pth"] = "/x"
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(
@@ -129,11 +127,11 @@ def test_a_broken_pod_template_fails_kubernetes_validation(
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_name_is_a_dns_label(rendered_stacks: dict[str, Rendered], stack: str) -> None:
     for registered in kubernetes_objects(rendered_stacks[stack]):
-        name = registered.obj["metadata"].get("name")
+        name = registered.revealed_inputs["metadata"].get("name")
         if name is None:  # ConfigMap and Secret are auto-named on purpose (see api_service.py)
-            assert registered.typ in (CONFIG_MAP, SECRET)
+            assert registered.type in (CONFIG_MAP, SECRET)
             continue
-        assert DNS_LABEL.match(name), f"{registered.typ} {name!r}"
+        assert DNS_LABEL.match(name), f"{registered.type} {name!r}"
 
 
 # --- per stack -----------------------------------------------------------------------------------
@@ -142,27 +140,27 @@ def test_every_name_is_a_dns_label(rendered_stacks: dict[str, Rendered], stack: 
 def test_dev_is_a_plain_rolling_update(rendered_stacks: dict[str, Rendered]) -> None:
     rendered = rendered_stacks["dev"]
     assert rendered.outputs["workload_kind"] == "Deployment"
-    assert not rendered.mocks.of_type(ROLLOUT)
-    assert not rendered.mocks.of_type(ANALYSIS)
-    assert not rendered.mocks.of_type(HELM_RELEASE)
-    deployment = rendered.mocks.one(DEPLOYMENT)
-    strategy = deployment.obj["spec"]["strategy"]
+    assert not rendered.of_type(ROLLOUT)
+    assert not rendered.of_type(ANALYSIS)
+    assert not rendered.of_type(HELM_RELEASE)
+    deployment = rendered.one(DEPLOYMENT)
+    strategy = deployment.revealed_inputs["spec"]["strategy"]
     assert strategy == {
         "type": "RollingUpdate",
         "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
     }
-    assert deployment.options["ignore_changes"] == ["spec.replicas"]
-    route = rendered.mocks.one(HTTP_ROUTE).obj
+    assert deployment.ignore_changes == ["spec.replicas"]
+    route = rendered.one(HTTP_ROUTE).revealed_inputs
     assert [b["name"] for b in route["spec"]["rules"][0]["backendRefs"]] == ["sophia-api"]
     assert rendered.outputs["service_name"] == "sophia-api"
 
 
 def _canary(rendered: Rendered) -> dict[str, Any]:
-    return rendered.mocks.one(ROLLOUT).obj["spec"]["strategy"]["canary"]
+    return rendered.one(ROLLOUT).revealed_inputs["spec"]["strategy"]["canary"]
 
 
 def _failure_condition(rendered: Rendered) -> str:
-    metrics = rendered.mocks.one(ANALYSIS).obj["spec"]["metrics"]
+    metrics = rendered.one(ANALYSIS).revealed_inputs["spec"]["metrics"]
     assert len(metrics) == 1
     return metrics[0]["failureCondition"]
 
@@ -174,7 +172,7 @@ def test_staging_holds_the_new_version_beside_the_old_under_a_5_percent_analysis
     canary = _canary(rendered)
     assert canary["steps"] == [{"setWeight": 50}, {"pause": {"duration": "45m"}}]
     assert _failure_condition(rendered) == "result[0] >= 0.05"
-    analysis_name = rendered.mocks.one(ANALYSIS).obj["metadata"]["name"]
+    analysis_name = rendered.one(ANALYSIS).revealed_inputs["metadata"]["name"]
     # Background analysis: runs for the whole rollout, not only at one step.
     assert canary["analysis"] == {"templates": [{"templateName": analysis_name}]}
 
@@ -189,7 +187,7 @@ def test_prod_starts_at_10_percent_under_a_1_percent_analysis(
     weights = [s["setWeight"] for s in steps if "setWeight" in s]
     assert weights == sorted(set(weights)) and weights[-1] > 10
     assert _failure_condition(rendered) == "result[0] >= 0.01"
-    query = rendered.mocks.one(ANALYSIS).obj["spec"]["metrics"][0]["provider"]["prometheus"]
+    query = rendered.one(ANALYSIS).revealed_inputs["spec"]["metrics"][0]["provider"]["prometheus"]
     assert 'role="canary"' in query["query"] and 'namespace="sophia-prod"' in query["query"]
     assert 'status=~"5.."' in query["query"]
     assert _canary(rendered)["canaryMetadata"] == {"labels": {"role": "canary"}}
@@ -199,13 +197,15 @@ def test_prod_starts_at_10_percent_under_a_1_percent_analysis(
 def test_the_rollout_makes_pulumi_wait_for_healthy(
     rendered_stacks: dict[str, Rendered], stack: str
 ) -> None:
-    rollout = rendered_stacks[stack].mocks.one(ROLLOUT)
-    assert rollout.obj["metadata"]["annotations"] == {WAIT_FOR_ANNOTATION: WAIT_FOR_HEALTHY}
+    rollout = rendered_stacks[stack].one(ROLLOUT)
+    assert rollout.revealed_inputs["metadata"]["annotations"] == {
+        WAIT_FOR_ANNOTATION: WAIT_FOR_HEALTHY
+    }
     assert WAIT_FOR_HEALTHY == "jsonpath={.status.phase}=Healthy"
     # Every pause plus a progress deadline per step: 45m + 2*10m, 3*10m + 4*10m.
     expected = {"staging": "65m", "prod": "70m"}[stack]
-    assert rollout.options["timeouts"] == {"create": expected, "update": expected}
-    assert rollout.options["ignore_changes"] == ["spec.replicas"]
+    assert rollout.custom_timeouts == {"create": expected, "update": expected}
+    assert rollout.ignore_changes == ["spec.replicas"]
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
@@ -214,23 +214,23 @@ def test_canary_traffic_goes_through_the_gateway_api_plugin(
 ) -> None:
     rendered = rendered_stacks[stack]
     canary = _canary(rendered)
-    route = rendered.mocks.one(HTTP_ROUTE)
+    route = rendered.one(HTTP_ROUTE)
     assert canary["trafficRouting"] == {
         "plugins": {
             "argoproj-labs/gatewayAPI": {
-                "httpRoute": route.obj["metadata"]["name"],
-                "namespace": route.obj["metadata"]["namespace"],
+                "httpRoute": route.revealed_inputs["metadata"]["name"],
+                "namespace": route.revealed_inputs["metadata"]["namespace"],
             }
         }
     }
-    backends = route.obj["spec"]["rules"][0]["backendRefs"]
+    backends = route.revealed_inputs["spec"]["rules"][0]["backendRefs"]
     assert [(b["name"], b["weight"]) for b in backends] == [
         (canary["stableService"], 100),
         (canary["canaryService"], 0),
     ]
     # The plugin moves the weights; Pulumi must not move them back.
-    assert route.options["ignore_changes"] == ["spec.rules[*].backendRefs[*].weight"]
-    binding = rendered.mocks.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").obj
+    assert route.ignore_changes == ["spec.rules[*].backendRefs[*].weight"]
+    binding = rendered.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").revealed_inputs
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "argo-rollouts", "namespace": "argo-rollouts"}
     ]
@@ -238,7 +238,7 @@ def test_canary_traffic_goes_through_the_gateway_api_plugin(
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_routes_keep_websockets_open(rendered_stacks: dict[str, Rendered], stack: str) -> None:
-    route = rendered_stacks[stack].mocks.one(HTTP_ROUTE).obj["spec"]
+    route = rendered_stacks[stack].one(HTTP_ROUTE).revealed_inputs["spec"]
     assert route["hostnames"] == [rendered_stacks[stack].settings.host]
     assert route["rules"][0]["timeouts"] == {"request": "3600s", "backendRequest": "3600s"}
     assert route["parentRefs"][0]["name"] == "sophia-gateway"
@@ -248,8 +248,8 @@ def test_nginx_router_uses_an_ingress_with_websocket_timeouts() -> None:
     settings, _ = stack_settings("prod")
     router = settings.router.model_copy(update={"kind": "nginx", "ingress_class_name": "nginx"})
     rendered = render("prod", settings.model_copy(update={"router": router}))
-    assert not rendered.mocks.of_type(HTTP_ROUTE)
-    ingress = rendered.mocks.one(INGRESS).obj
+    assert not rendered.of_type(HTTP_ROUTE)
+    ingress = rendered.one(INGRESS).revealed_inputs
     assert ingress["metadata"]["annotations"] == {
         "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600",
         "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600",
@@ -259,11 +259,11 @@ def test_nginx_router_uses_an_ingress_with_websocket_timeouts() -> None:
         "nginx": {"stableIngress": ingress["metadata"]["name"]}
     }
     # No plugin, no plugin permissions, no plugin in the controller.
-    assert not rendered.mocks.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
-    values = rendered.mocks.one(HELM_RELEASE).obj["values"]
+    assert not rendered.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
+    values = rendered.one(HELM_RELEASE).revealed_inputs["values"]
     assert "trafficRouterPlugins" not in values["controller"]
     kubernetes_validate.validate(ingress, "1.34", strict=True)
-    custom = validate_custom_resource(rendered.mocks.one(ROLLOUT).obj)
+    custom = validate_custom_resource(rendered.one(ROLLOUT).revealed_inputs)
     assert custom is not None and custom.errors == []
 
 
@@ -336,7 +336,7 @@ def test_the_autoscaler_scales_the_workload(
     rendered_stacks: dict[str, Rendered], stack: str, target: dict[str, str]
 ) -> None:
     rendered = rendered_stacks[stack]
-    hpa = rendered.mocks.one(HPA).obj["spec"]
+    hpa = rendered.one(HPA).revealed_inputs["spec"]
     assert hpa["scaleTargetRef"] == target
     scaling = rendered.settings.autoscaling
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (scaling.min_replicas, scaling.max_replicas)
@@ -367,7 +367,7 @@ def test_prod_is_sized_for_a_thousand_concurrent_users(
 def test_a_disruption_budget_guards_the_pods(
     rendered_stacks: dict[str, Rendered], stack: str
 ) -> None:
-    pdb = rendered_stacks[stack].mocks.one(PDB).obj["spec"]
+    pdb = rendered_stacks[stack].one(PDB).revealed_inputs["spec"]
     assert pdb["maxUnavailable"] == 1
     assert pdb["selector"]["matchLabels"]["app.kubernetes.io/name"] == "sophia-api"
 
@@ -376,7 +376,7 @@ def test_a_disruption_budget_guards_the_pods(
 def test_network_policy_admits_only_the_gateway_and_allows_dns_and_https_out(
     rendered_stacks: dict[str, Rendered], stack: str
 ) -> None:
-    policy = rendered_stacks[stack].mocks.one(NETWORK_POLICY).obj["spec"]
+    policy = rendered_stacks[stack].one(NETWORK_POLICY).revealed_inputs["spec"]
     assert policy["policyTypes"] == ["Ingress", "Egress"]
 
     def source(rule: dict[str, Any]) -> str:
@@ -398,7 +398,7 @@ def test_network_policy_admits_only_the_gateway_and_allows_dns_and_https_out(
 def test_the_stack_can_install_the_controller_with_a_pinned_chart(
     rendered_stacks: dict[str, Rendered],
 ) -> None:
-    release = rendered_stacks["prod"].mocks.one(HELM_RELEASE).obj
+    release = rendered_stacks["prod"].one(HELM_RELEASE).revealed_inputs
     assert release["chart"] == "argo-rollouts"
     assert release["version"] == "2.41.0"
     assert release["repositoryOpts"] == {"repo": "https://argoproj.github.io/argo-helm"}
@@ -419,24 +419,16 @@ def test_the_stack_can_expect_the_controller_present() -> None:
     settings, _ = stack_settings("prod")
     argo = settings.argo_rollouts.model_copy(update={"install": False})
     rendered = render("prod", settings.model_copy(update={"argo_rollouts": argo}))
-    assert not rendered.mocks.of_type(HELM_RELEASE)
-    assert rendered.mocks.one(ROLLOUT).obj["kind"] == "Rollout"
+    assert not rendered.of_type(HELM_RELEASE)
+    assert rendered.one(ROLLOUT).revealed_inputs["kind"] == "Rollout"
 
 
 # --- secrets -------------------------------------------------------------------------------------
 
 
 def _everything_but_the_secret_values(rendered: Rendered) -> str:
-    def redact(value: Any) -> Any:
-        if is_secret_wrapper(value):
-            return "[secret]"
-        if isinstance(value, dict):
-            return {k: redact(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [redact(v) for v in value]
-        return value
-
-    return json.dumps([redact(r.inputs) for r in rendered.mocks.resources] + [rendered.outputs])
+    # `inputs` as the synth records them: every value the engine holds as secret is redacted.
+    return json.dumps([r.inputs for r in rendered.resources] + [rendered.outputs])
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -444,25 +436,26 @@ def test_credentials_reach_the_engine_only_as_secrets(
     rendered_stacks: dict[str, Rendered], stack: str
 ) -> None:
     rendered = rendered_stacks[stack]
-    secret = rendered.mocks.one(SECRET)
-    assert is_secret_wrapper(secret.inputs["stringData"])
-    assert secret.obj["stringData"] == {
+    secret = rendered.one(SECRET)
+    assert secret.inputs["stringData"] == SECRET_MARK
+    assert secret.secret_inputs == ["stringData"]
+    assert secret.revealed_inputs["stringData"] == {
         "snowflake-private-key.p8": PRIVATE_KEY,
         "portkey-api-key": PORTKEY_API_KEY,
     }
-    assert secret.obj["immutable"] is True
+    assert secret.revealed_inputs["immutable"] is True
     visible = _everything_but_the_secret_values(rendered)
     assert PRIVATE_KEY.splitlines()[1] not in visible
     assert PORTKEY_API_KEY not in visible
-    config = rendered.mocks.one(CONFIG_MAP)
+    config = rendered.one(CONFIG_MAP)
     assert config.inputs["data"] == RUNTIME_CONFIG  # plain values, no secret among them
     assert set(config.inputs["data"]) == set(RUNTIME_CONFIG_KEYS)
-    assert config.obj["immutable"] is True
+    assert config.revealed_inputs["immutable"] is True
 
 
 def test_plain_strings_for_credentials_still_become_secrets() -> None:
     rendered = render("dev", private_key=PRIVATE_KEY, portkey_api_key=PORTKEY_API_KEY)
-    assert is_secret_wrapper(rendered.mocks.one(SECRET).inputs["stringData"])
+    assert rendered.one(SECRET).secret_inputs == ["stringData"]
     assert PORTKEY_API_KEY not in _everything_but_the_secret_values(rendered)
 
 
@@ -487,10 +480,10 @@ def test_a_secret_handed_in_as_runtime_config_fails_the_deployment(
 def test_bad_runtime_config_is_refused_before_anything_is_registered(
     runtime_config: dict[str, Any], message: str
 ) -> None:
-    mocks = RecordingMocks()
+    recorder = recording_monitor()
     with pytest.raises(ValueError, match=message):
-        render("dev", runtime_config=runtime_config, mocks=mocks)
-    assert mocks.resources == []
+        render("dev", runtime_config=runtime_config, recorder=recorder)
+    assert recorder.declared == []
 
 
 @pytest.mark.parametrize(
@@ -508,10 +501,10 @@ def test_bad_runtime_config_is_refused_before_anything_is_registered(
 def test_a_bad_image_is_refused_before_anything_is_registered(
     stack: str, image: str, message: str
 ) -> None:
-    mocks = RecordingMocks()
+    recorder = recording_monitor()
     with pytest.raises(ValueError, match=message):
-        render(stack, image=image, mocks=mocks)
-    assert mocks.resources == []
+        render(stack, image=image, recorder=recorder)
+    assert recorder.declared == []
 
 
 def test_dev_may_run_a_tag() -> None:
@@ -530,17 +523,23 @@ def test_the_previous_config_and_secret_outlive_a_new_revision(
     still start pods from it); the gate prunes it once no ReplicaSet references it."""
     rendered = rendered_stacks[stack]
     for typ in (CONFIG_MAP, SECRET):
-        registered = rendered.mocks.one(typ)
-        assert registered.options["retain_on_delete"] is True, typ
-        assert registered.obj["metadata"]["labels"]["sophia.ai/retained-config"] == "true"
-        assert "name" not in registered.obj["metadata"]  # auto-named: a change is a new object
+        registered = rendered.one(typ)
+        assert registered.retain_on_delete is True, typ
+        assert (
+            registered.revealed_inputs["metadata"]["labels"]["sophia.ai/retained-config"] == "true"
+        )
+        metadata = registered.revealed_inputs["metadata"]
+        assert "name" not in metadata  # auto-named: a change is a new object
+    # ...and the pods find it by the name the provider generated (naming.go `<name>-<suffix>`).
+    (container,) = containers(rendered)
+    assert re.fullmatch(r"sophia-api-config-\w{8}", container["envFrom"][0]["configMapRef"]["name"])
     # Nothing else is retained: every other object is Pulumi's to delete.
     others = [
         r
-        for r in rendered.mocks.resources
-        if r.typ.startswith("kubernetes:") and r.typ not in (CONFIG_MAP, SECRET)
+        for r in rendered.resources
+        if r.type.startswith("kubernetes:") and r.type not in (CONFIG_MAP, SECRET)
     ]
-    assert all(not r.options.get("retain_on_delete") for r in others)
+    assert all(not r.retain_on_delete for r in others)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -548,7 +547,7 @@ def test_a_pod_monitor_produces_the_series_the_analysis_queries(
     rendered_stacks: dict[str, Rendered], stack: str
 ) -> None:
     rendered = rendered_stacks[stack]
-    monitor = rendered.mocks.one(POD_MONITOR).obj
+    monitor = rendered.one(POD_MONITOR).revealed_inputs
     template = pod_templates(rendered)[0]
     assert monitor["metadata"]["namespace"] == rendered.settings.namespace
     selector = monitor["spec"]["selector"]["matchLabels"]
@@ -558,7 +557,9 @@ def test_a_pod_monitor_produces_the_series_the_analysis_queries(
     assert ports[endpoint["port"]] == METRICS_PORT
     assert "role" in monitor["spec"]["podTargetLabels"]
     if stack != "dev":
-        query = rendered.mocks.one(ANALYSIS).obj["spec"]["metrics"][0]["provider"]["prometheus"]
+        query = rendered.one(ANALYSIS).revealed_inputs["spec"]["metrics"][0]["provider"][
+            "prometheus"
+        ]
         assert 'role="canary"' in query["query"]
         labels = _canary(rendered)["canaryMetadata"]["labels"]
         assert set(labels) <= set(monitor["spec"]["podTargetLabels"])
@@ -567,7 +568,7 @@ def test_a_pod_monitor_produces_the_series_the_analysis_queries(
 def test_pod_monitor_labels_reach_the_pod_monitor() -> None:
     settings, _ = stack_settings("prod")
     labelled = settings.model_copy(update={"pod_monitor_labels": {"release": "kps"}})
-    monitor = render("prod", labelled).mocks.one(POD_MONITOR).obj
+    monitor = render("prod", labelled).one(POD_MONITOR).revealed_inputs
     assert monitor["metadata"]["labels"]["release"] == "kps"
 
 
@@ -576,10 +577,10 @@ def test_the_plugin_role_covers_its_state_configmap(install: bool) -> None:
     settings, _ = stack_settings("prod")
     argo = settings.argo_rollouts.model_copy(update={"install": install})
     rendered = render("prod", settings.model_copy(update={"argo_rollouts": argo}))
-    rules = rendered.mocks.one(ROLE).obj["rules"]
+    rules = rendered.one(ROLE).revealed_inputs["rules"]
     assert {
         "apiGroups": [""],
         "resources": ["configmaps"],
         "verbs": ["get", "create", "update"],
     } in (rules)
-    assert len(rendered.mocks.of_type(HELM_RELEASE)) == (1 if install else 0)
+    assert len(rendered.of_type(HELM_RELEASE)) == (1 if install else 0)

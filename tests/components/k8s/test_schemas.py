@@ -34,7 +34,7 @@ needs_node_modules = pytest.mark.skipif(
 
 
 def custom_objects(rendered: Rendered) -> dict[str, dict[str, Any]]:
-    return {r.typ: r.obj for r in rendered.mocks.resources if r.typ in CUSTOM_KINDS}
+    return {r.type: r.revealed_inputs for r in rendered.resources if r.type in CUSTOM_KINDS}
 
 
 # (kind, where to put a misspelt field, the misspelt name)
