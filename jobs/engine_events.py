@@ -283,6 +283,7 @@ def _property_changes(md: Any) -> list[PropertyChange]:
     new_in = _state(md.new, "inputs")
     new_out = _state(md.new, "outputs")
     kinds: dict[str, tuple[str, bool]] = {}
+    outputs_only: set[str] = set()
     for path, diff in sorted((md.detailed_diff or {}).items()):
         kinds[path] = (op_name(diff.diff_kind), bool(diff.input_diff))
     if not kinds and md.old is not None and md.new is not None:
@@ -299,6 +300,7 @@ def _property_changes(md: Any) -> list[PropertyChange]:
             kinds = {k: ("update", False) for k in changed if k in declared} or {
                 k: ("update", False) for k in changed
             }
+            outputs_only = set(kinds)
     if not kinds:
         for path in md.diffs or []:
             kinds[path] = ("update", False)
@@ -306,6 +308,11 @@ def _property_changes(md: Any) -> list[PropertyChange]:
     for path, (kind, input_diff) in kinds.items():
         before_sources = (old_in, old_out) if input_diff else (old_out, old_in)
         after_sources = (new_in, new_out) if input_diff else (new_out, new_in)
+        if path in outputs_only:
+            # Found by comparing outputs (a refresh): an output the read no longer returns is
+            # gone from the live object (Estuary drops a capture's `interval` when it is the 5m
+            # default); falling back to the recorded inputs would show the old value as "after".
+            before_sources, after_sources = (old_out,), (new_out,)
         changes.append(
             PropertyChange(
                 path=path,

@@ -56,22 +56,23 @@ def synth_seconds() -> float:
     return time.perf_counter() - started
 
 
-def synth_in_process_seconds() -> float:
+def synth_in_process_seconds() -> tuple[float, int]:
     """The same synth inside this process, after a first run (imports done), as the engine
-    operations below run: a like-for-like base for the ratio."""
+    operations below run: a like-for-like base for the ratio; and its resource count."""
     synthesize(STACK)
     started = time.perf_counter()
-    synthesize(STACK)
-    return time.perf_counter() - started
+    synthesis = synthesize(STACK)
+    return time.perf_counter() - started, len(synthesis.resources)
 
 
 def run(engine: Engine) -> str:
     rows: list[tuple[str, float, str, Counter[str]]] = []
+    totals: list[int] = []  # resources each step counted
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as scratch:
         workspace = EngineWorkspace(engine, Path(scratch))
         try:
             synth = synth_seconds()
-            synth_warm = synth_in_process_seconds()
+            synth_warm, synth_resources = synth_in_process_seconds()
             stack = workspace.create_stack(STACK)
 
             def step(label: str, operation, **kwargs) -> None:
@@ -79,6 +80,7 @@ def run(engine: Engine) -> str:
                 result, seconds = workspace.run(label, operation, **kwargs)
                 summary = getattr(result, "change_summary", None) or result.summary.resource_changes
                 changed = ", ".join(f"{k} {v}" for k, v in sorted(summary.items()) if v)
+                totals.append(sum(summary.values()))
                 rows.append((label, seconds, changed, requests_of(workspace)))
 
             step("preview (empty stack)", stack.preview)
@@ -93,10 +95,14 @@ def run(engine: Engine) -> str:
             step("destroy", stack.destroy)
         finally:
             workspace.close()
-    return render(engine, synth, synth_warm, rows)
+    counts = (synth_resources, synth_resources - totals[0])
+    return render(engine, synth, synth_warm, rows, counts)
 
 
-def render(engine: Engine, synth_process: float, synth: float, rows: list) -> str:
+def render(
+    engine: Engine, synth_process: float, synth: float, rows: list, counts: tuple[int, int]
+) -> str:
+    """`counts`: the synth's resources, and how many more it declares than the engine run."""
     versions = pinned_versions()
     up = next(s for label, s, _, _ in rows if label.startswith("up (create"))
     preview = next(s for label, s, _, _ in rows if label.startswith("preview (empty"))
@@ -109,11 +115,12 @@ def render(engine: Engine, synth_process: float, synth: float, rows: list) -> st
         f"{versions.get('KUBERNETES_PROVIDER_VERSION')}. One run (each step is one operation "
         "of one fresh workspace: file backend, passphrase secrets, Estuary and Portkey on their "
         "stand-ins, Kubernetes rendered to a folder, the dev stack's settings, Snowflake names "
-        "as values); wall time as the Automation API call returns.",
+        "as values, webhook sources off: no pulumi-random plugin, docs/engine.md); wall time "
+        "as the Automation API call returns.",
         "",
         "| operation | s | x offline synth | resources | HTTP requests to the stand-ins |",
         "|---|---|---|---|---|",
-        f"| offline synth `python -m jobs.synth --stack dev` (a whole process: imports + 94 "
+        f"| offline synth `python -m jobs.synth --stack dev` (a whole process: imports + {counts[0]} "
         f"resources) | {synth_process:.1f} | {synth_process / synth:.1f} | | none |",
         f"| offline synth of dev in this process, imports done (the base of the ratios) "
         f"| {synth:.1f} | 1.0 | | none |",
@@ -129,7 +136,9 @@ def render(engine: Engine, synth_process: float, synth: float, rows: list) -> st
         "",
         f"Ratio in this run: `preview` from empty is {preview / synth:.1f}x and `up` from empty "
         f"{up / synth:.1f}x the in-process offline synth of the same stack (which also declares "
-        "its Snowflake part, 76 more resources, under mocks). Each engine operation starts the "
+        f"its Snowflake part and the webhook sources left off here, {counts[1]} more resources, "
+        "under mocks). Each engine operation "
+        "starts the "
         "CLI, the kubernetes plugin and a dynamic-provider process; the program itself runs in "
         "the calling process.",
     ]

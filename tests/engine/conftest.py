@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.engine.toolchain import Engine, find_engine
-from tests.engine.workspace import EngineWorkspace
+from tests.engine.workspace import WEBHOOKS_SKIPPED, EngineWorkspace
 
 _ENGINE: Engine | str | None = None
 _DESELECTED: list[pytest.Item] = []
@@ -48,6 +48,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
             f"real-engine tests: {len(_SELECTED)} ran on pulumi {engine.version} "
             f"({engine.source}: {engine.pulumi})"
         )
+        terminalreporter.write_line(f"real-engine tests: {WEBHOOKS_SKIPPED}", yellow=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -72,3 +73,4 @@ def workspace(
         yield ws
     finally:
         ws.close()
+    ws.assert_stand_ins_understood()

@@ -32,7 +32,8 @@ EVENTS_DIR = Path(__file__).resolve().parents[1] / "jobs" / "events"
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 STACK = "dev"
 GITHUB = "sophia/dev/github/source-github"
-USERGEMS = "sophia/dev/usergems/source-usergems"
+# The dev stack's webhook source (UserGems) is off on the engine (workspace.WEBHOOKS_SKIPPED):
+# the deleted-capture and destructive scenarios use the GitHub capture.
 
 
 @contextlib.contextmanager
@@ -130,7 +131,13 @@ def _scenarios(rec: Recorder, workspace: EngineWorkspace, root: Path) -> list[st
 
     out_of_band(
         "refresh-capture-interval.json",
-        "the GitHub capture's interval changed to 5m in the Estuary UI",
+        "the GitHub capture's interval changed to 10m in the Estuary UI",
+        lambda: state.oob_update(GITHUB, lambda spec: spec.update(interval="10m")),
+    )
+    out_of_band(
+        "refresh-capture-interval-default.json",
+        "the GitHub capture's interval changed to 5m, the default, which Estuary drops from the "
+        "spec",
         lambda: state.oob_update(GITHUB, lambda spec: spec.update(interval="5m")),
     )
     out_of_band(
@@ -145,8 +152,8 @@ def _scenarios(rec: Recorder, workspace: EngineWorkspace, root: Path) -> list[st
     )
     out_of_band(
         "refresh-capture-deleted.json",
-        "the UserGems capture deleted in the Estuary UI",
-        lambda: state.oob_delete(USERGEMS),
+        "the GitHub capture deleted in the Estuary UI",
+        lambda: state.oob_delete(GITHUB),
     )
 
     # The control plane unreachable: the provider's read fails, so the refresh does.
@@ -181,13 +188,13 @@ def _scenarios(rec: Recorder, workspace: EngineWorkspace, root: Path) -> list[st
         lambda: ops.preview(STACK, config_file=timeout, **policy),
     )
 
-    def drop_usergems(config: dict) -> None:
-        config[f"{PROJECT}:estuary"]["sources"]["usergems"]["enabled"] = False
+    def drop_github(config: dict) -> None:
+        config[f"{PROJECT}:estuary"]["sources"]["github"]["enabled"] = False
 
-    destructive = config_variant(workspace, _folder(root, "destructive"), drop_usergems)
+    destructive = config_variant(workspace, _folder(root, "destructive"), drop_github)
     rec.record(
         "preview-destructive.json",
-        "preview with the UserGems source disabled: its capture is deleted",
+        "preview with the GitHub source disabled: its capture is deleted",
         lambda: ops.preview(STACK, config_file=destructive),
     )
     workspace.select(STACK).destroy(color="never")

@@ -7,6 +7,7 @@ re-run must adopt or finish them, never create a second copy.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -41,6 +42,7 @@ def test_killed_up_then_rerun_leaves_no_duplicates(
         _kill_and_rerun(workspace, WRITES[kill_after])
     finally:
         workspace.close()
+    workspace.assert_stand_ins_understood()
 
 
 def _kill_and_rerun(workspace: EngineWorkspace, first_write_seen) -> None:
@@ -61,7 +63,8 @@ def _kill_and_rerun(workspace: EngineWorkspace, first_write_seen) -> None:
             assert time.monotonic() < deadline, "no write reached the stand-ins in 300 s"
             time.sleep(0.02)
     finally:
-        os.killpg(child.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it may have failed on its own
+            os.killpg(child.pid, signal.SIGKILL)
         child.wait(timeout=60)
         log.close()
     assert child.returncode == -signal.SIGKILL
@@ -73,7 +76,8 @@ def _kill_and_rerun(workspace: EngineWorkspace, first_write_seen) -> None:
     assert result.summary.result == "succeeded"
 
     captures = workspace.estuary.state.live_names("capture")
-    assert captures == ["sophia/dev/github/source-github", "sophia/dev/usergems/source-usergems"]
+    # (the dev stack's webhook source is off here: workspace.WEBHOOKS_SKIPPED)
+    assert captures == ["sophia/dev/github/source-github"]
     assert workspace.estuary.state.live_names("materialization") == [
         "sophia/dev/snowflake/materialize-snowflake"
     ]

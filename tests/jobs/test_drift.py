@@ -67,12 +67,29 @@ def test_changed_capture_interval_exits_1_with_the_property(tmp_path, capsys) ->
     assert resource["urn"].endswith("::estuary-github")
     # The declared property only, not the publication ids the live spec also moved.
     assert resource["properties"] == [
-        {"path": "interval", "kind": "update", "before": "1h", "after": "5m"}
+        {"path": "interval", "kind": "update", "before": "1h", "after": "10m"}
     ]
     assert "### Drift on `dev`: 1 drifted resource" in markdown
     assert "| `estuary-github` | `pulumi-python:dynamic/estuary:Capture` | update |" in markdown
-    assert "`interval` (update): `1h` → `5m`" in markdown
+    assert "`interval` (update): `1h` → `10m`" in markdown
     assert out == markdown  # stdout carries the same report
+
+
+def test_interval_changed_to_the_default_shows_it_gone_not_the_recorded_value(
+    tmp_path, capsys
+) -> None:
+    # Estuary drops a capture's `interval` when it is the 5m default, so the refreshed outputs
+    # have no interval: the report must not fill "after" in from the recorded inputs (1h).
+    code, report, markdown, _, _ = run(
+        tmp_path, capsys, load_events("refresh-capture-interval-default.json")
+    )
+    assert code == 1
+    [resource] = report["resources"]
+    assert resource["urn"].endswith("::estuary-github")
+    assert resource["properties"] == [
+        {"path": "interval", "kind": "update", "before": "1h", "after": None}
+    ]
+    assert "`interval` (update): `1h` → (absent)" in markdown
 
 
 def test_deleted_capture_exits_1(tmp_path, capsys) -> None:

@@ -91,7 +91,7 @@ def test_refresh_result_op_comes_from_the_outputs_event() -> None:
     assert change.type == "pulumi-python:dynamic/estuary:Capture"
     assert change.name == "estuary-github"
     [prop] = change.properties
-    assert (prop.path, prop.kind, prop.before, prop.after) == ("interval", "update", "1h", "5m")
+    assert (prop.path, prop.kind, prop.before, prop.after) == ("interval", "update", "1h", "10m")
 
 
 def test_dynamic_resources_report_no_detailed_diff_so_states_are_compared() -> None:
@@ -109,7 +109,7 @@ def test_deleted_capture_is_a_delete_without_properties() -> None:
     [change] = _summary_of("refresh-capture-deleted.json").changes
     assert change.op == "delete"
     assert change.type == "pulumi-python:dynamic/estuary:Capture"
-    assert change.name == "estuary-usergems"
+    assert change.name == "estuary-github"
     assert change.properties == ()
 
 
@@ -153,7 +153,7 @@ def test_replacement_steps_collapse_into_one_replace() -> None:
 
 def test_destructive_changes_are_data_holding_deletes_and_replaces() -> None:
     outcome = _summary_of("preview-destructive.json")
-    assert [c.name for c in destructive_changes(outcome.changes)] == ["estuary-usergems"]
+    assert [c.name for c in destructive_changes(outcome.changes)] == ["estuary-github"]
     # A replaced ConfigMap holds no data: not destructive.
     assert destructive_changes(_summary_of("preview-policy-violation.json").changes) == []
     assert destructive_changes(_summary_of("preview-policy-clean.json").changes) == []
@@ -187,9 +187,9 @@ def test_delete_of_a_protected_resource_is_destructive_whatever_its_type() -> No
 
 def test_is_named_matches_urn_or_resource_name() -> None:
     [change] = _summary_of("refresh-capture-deleted.json").changes
-    assert is_named(change, ["estuary-usergems"])
+    assert is_named(change, ["estuary-github"])
     assert is_named(change, [change.urn])
-    assert not is_named(change, ["usergems"])
+    assert not is_named(change, ["github"])
 
 
 def test_policy_violations_are_parsed_with_their_level() -> None:

@@ -28,7 +28,7 @@ RELEASE = {
 # The capture the recorded destructive preview deletes (tests/jobs/events, a real run).
 CAPTURE_URN = (
     "urn:pulumi:dev::sophia-infra::sophia:estuary:Pipeline"
-    "$pulumi-python:dynamic/estuary:Capture::estuary-usergems"
+    "$pulumi-python:dynamic/estuary:Capture::estuary-github"
 )
 
 ALL_GATES = (
@@ -432,7 +432,7 @@ def test_destructive_change_gate_refuses_without_allow(repo, capsys) -> None:
 def test_destructive_change_gate_needs_every_resource_named(repo, capsys) -> None:
     ops = FakeOps()
     ops.preview_by_stack["prod"] = load_events("preview-destructive.json")
-    code, _, err = run(repo, capsys, ops, "--allow-destructive", "estuary-github")
+    code, _, err = run(repo, capsys, ops, "--allow-destructive", "estuary-snowflake")
     assert_refused(code, err, "destructive-change")
     assert CAPTURE_URN in err
 
@@ -445,7 +445,7 @@ def test_destructive_change_gate_passes_when_all_are_named(repo, capsys) -> None
         capsys,
         ops,
         "--allow-destructive",
-        f"estuary-usergems,{CAPTURE_URN}",
+        f"estuary-github,{CAPTURE_URN}",
         "--allow-destructive",
         "typo-name",
     )
