@@ -35,7 +35,10 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The real-engine tests need the engine: built here first (cached outside the clone, budgeted,
+# never failing the run; SOPHIA_SKIP_ENGINE_BUILD=1 skips the build). See engine/ensure.sh.
 test: venv node lint
+	bash engine/ensure.sh
 	$(BIN)/python -m pytest
 
 engine:
