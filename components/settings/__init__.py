@@ -236,29 +236,31 @@ def load(
 
 
 def _area_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str]:
-    """Rules an area states about the environment or another area (they need validated models)."""
+    """Rules an area states about the environment or another area (they need validated models).
+
+    Each rule raises KeyedValueError (naming its key) or a plain ValueError about the key given
+    beside it, whose value is unset."""
     snowflake, cortex, portkey = parts.get("snowflake"), parts.get("cortex"), parts.get("portkey")
-    rules: list[tuple[tuple[str | int, ...], Any, Callable[[], None]]] = []
+    rules: list[tuple[tuple[str | int, ...], Callable[[], None]]] = []
     if snowflake is not None and environment is not None:
-        rules.append(((), None, lambda: check_snowflake_for_environment(snowflake, environment)))
+        rules.append(((), lambda: check_snowflake_for_environment(snowflake, environment)))
     if snowflake is not None and cortex is not None:
-        rules.append(((), None, lambda: check_refresh_fits_monitor(cortex, snowflake)))
+        rules.append(((), lambda: check_refresh_fits_monitor(cortex, snowflake)))
     if portkey is not None and environment is not None:
         rules.append(
             (
                 ("portkey", "apiKeyId"),
-                None,
                 lambda: check_api_key_binding_for_environment(portkey, environment),
             )
         )
     problems = []
-    for path, value, rule in rules:
+    for path, rule in rules:
         try:
             rule()
         except KeyedValueError as error:
             problems.append(f"{_key(error.path)} = {_show(error.value)}: {error.message}")
         except ValueError as error:
-            problems.append(f"{_key(path)} = {_show(value)}: {error}")
+            problems.append(f"{_key(path)} = {_show(None)}: {error}")
     return problems
 
 
