@@ -1,13 +1,20 @@
 """Import what `python -m jobs.synth` imports, and declare nothing (the bench's middle point)."""
 
+# ruff: noqa: E402, F401 (the collector is paused before the imports, as jobs/synth.py does)
+
+import gc
+
+# Like the synth (jobs/synth.py): the cyclic collector paused while importing.
+gc.disable()
+
 import pulumi_kubernetes as k8s
 
-import jobs.synth  # noqa: F401
-from components import release, settings  # noqa: F401
-from components.estuary import pipeline  # noqa: F401
-from components.k8s import api_service  # noqa: F401
-from components.portkey import gateway  # noqa: F401
-from components.snowflake import access, cortex, database, warehouse  # noqa: F401
+import jobs.synth
+from components import release, settings
+from components.estuary import pipeline
+from components.k8s import api_service
+from components.portkey import gateway
+from components.snowflake import access, cortex, database, warehouse
 
 # The API groups the API service uses. pulumi_kubernetes loads a group lazily, when one of its
 # classes is first touched, so touch one class in each.
@@ -20,3 +27,6 @@ USED = (
     k8s.apiextensions.CustomResource,
     k8s.helm.v3.Release,
 )
+
+# Like the synth (jobs.harness.exit_without_final_collection): no final collection at shutdown.
+gc.freeze()

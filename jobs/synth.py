@@ -41,6 +41,7 @@ from jobs.harness import (
     DeclaredResource,
     StackConfigError,
     Synthesis,
+    exit_without_final_collection,
     synthesize,
 )
 from jobs.synth_document import to_json
@@ -467,7 +468,7 @@ def _differing(a: Any, b: Any, limit: int = 40) -> tuple[str, str]:
 if __name__ == "__main__":
     gc.enable()
     try:
-        sys.exit(main())
+        exit_without_final_collection(main())
     except BrokenPipeError:  # `... | head`: the reader left; not an error of ours
         sys.stderr.close()
         sys.exit(EXIT_OK)

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from components.yaml_files import load_yaml_file
 
 LIFECYCLE_PATH = Path(__file__).resolve().parents[1] / "portkey" / "model_lifecycle.yaml"
 OUTPUT_PARAMS = ("max_tokens", "max_completion_tokens")
@@ -77,7 +77,7 @@ def _date(value: Any) -> date | None:
 
 @cache
 def load_lifecycle(path: Path = LIFECYCLE_PATH) -> LifecycleTable:
-    raw = yaml.safe_load(path.read_text())
+    raw = load_yaml_file(path)  # dates stay strings: _date parses them
     models = {}
     for model, entry in raw["models"].items():
         if entry["output_param"] not in OUTPUT_PARAMS:

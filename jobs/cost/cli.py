@@ -129,4 +129,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from jobs.harness import exit_without_final_collection
+
+    exit_without_final_collection(main())

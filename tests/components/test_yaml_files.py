@@ -64,3 +64,24 @@ def test_syntax_error_does_not_quote_the_line() -> None:
         "f.yaml is not valid YAML: line 2, column 1: found unexpected end of stream "
         "(while scanning a quoted scalar on line 1)"
     )
+
+
+def test_libyaml_parses_and_reads_every_project_file_as_the_pure_parser_does() -> None:
+    """The pinned PyYAML wheel carries libyaml, and the strict rules live in the constructor and
+    resolver, so the C parser (the one used) and the pure-Python one agree on every file we read."""
+    import yaml
+
+    from components import yaml_files
+
+    assert issubclass(yaml_files.StrictLoader, yaml.CSafeLoader)
+
+    class PureStrictLoader(yaml.SafeLoader):
+        yaml_implicit_resolvers = yaml_files.StrictLoader.yaml_implicit_resolvers
+        yaml_constructors = yaml_files.StrictLoader.yaml_constructors
+
+    root = Path(__file__).resolve().parents[2]
+    files = [*root.glob("Pulumi*.yaml"), *root.glob("components/**/*.yaml")]
+    assert len(files) >= 5
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert load_yaml_text(text, path.name) == yaml.load(text, Loader=PureStrictLoader), path

@@ -123,3 +123,28 @@ def test_kubernetes_objects_are_auto_named_only_when_asked() -> None:
     plain = synthesize_component("dev", _unnamed_config_map)
     assert plain.outputs["generated"] is None
     assert plain.outputs["fixed"] == "fixed"
+
+
+def test_a_cli_exits_with_its_code_and_its_output_flushed_after_freezing() -> None:
+    """`exit_without_final_collection` skips only the shutdown collection: the exit code, the
+    buffered output and atexit handlers are as with a plain sys.exit."""
+    import subprocess
+    import sys
+
+    script = (
+        "import atexit, gc, sys\n"
+        "from jobs.harness import exit_without_final_collection\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
+        "sys.stdout.write('buffered, no newline')\n"
+        "print(gc.get_freeze_count() == 0, end=' ')\n"
+        "exit_without_final_collection(3)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "buffered, no newlineTrue atexit ran\n"
