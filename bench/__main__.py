@@ -23,9 +23,10 @@ from bench.processes import Measurement, measure_interleaved, run_once
 from bench.providers import Operation, estuary_operations, portkey_operations
 
 FLOOR_IMPORTS = "import pulumi, pulumi_snowflake, pulumi_kubernetes, pulumi_random"
-# The floor again, skipping the interpreter's final collection as the synth does
-# (jobs.harness.exit_without_final_collection): the like-for-like base for what the program adds.
-FLOOR_FROZEN = f"{FLOOR_IMPORTS}; import gc; gc.freeze()"
+# The floor again with the cyclic collector handled as the synth handles it (paused while
+# importing, jobs/synth.py; no final collection, jobs.harness.exit_without_final_collection): the
+# like-for-like base for what the program adds.
+FLOOR_PAUSED = f"import gc; gc.disable(); {FLOOR_IMPORTS}; gc.freeze()"
 STACKS = ("dev", "staging", "prod")
 # Targets from the benchmark issue.
 PROD_OVER_FLOOR = 1.5
@@ -63,13 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"floor and stacks, {args.runs} interleaved rounds ...", flush=True)
     start_up = measure_interleaved(
         {"import floor": [python, "-c", FLOOR_IMPORTS]}
-        | {"floor, no final collection": [python, "-c", FLOOR_FROZEN]}
+        | {"floor, collector paused": [python, "-c", FLOOR_PAUSED]}
         | {"program imports": [python, "-m", "bench.imports_only"]}
         | {f"synth {stack}": [*synth, stack] for stack in STACKS},
         args.runs,
     )
     floor, imports = start_up["import floor"], start_up["program imports"]
-    frozen_floor = start_up["floor, no final collection"]
+    paused_floor = start_up["floor, collector paused"]
     stacks = [start_up[f"synth {s}"] for s in STACKS]
 
     largest = sizes[-1]
@@ -107,11 +108,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("providers ...", flush=True)
     operations = estuary_operations() + portkey_operations()
 
-    report = render(floor, frozen_floor, imports, stacks, growth, parts, operations, bare_ms, args)
+    report = render(floor, paused_floor, imports, stacks, growth, parts, operations, bare_ms, args)
     if args.output is not None:
-        args.output.write_text(report)
+        args.output.write_text(report + kept_notes(args.output))
     print(report)
     return 0
+
+
+# BENCHMARKS.md below this line is written by hand (the real-engine run, notes on a change) and
+# survives `make bench-update`, which rewrites only what is above it.
+NOTES_MARK = "<!-- Written by hand below this line: `make bench-update` keeps it. -->"
+
+
+def kept_notes(path: Path) -> str:
+    """The hand-written part of an earlier report at `path` (from NOTES_MARK on), or ''."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    at = text.find(NOTES_MARK)
+    return "\n" + text[at:] if at >= 0 else ""
 
 
 def _resources(measurement: Measurement) -> int:
@@ -134,7 +150,7 @@ def _verdict(ok: bool) -> str:
 
 def render(
     floor: Measurement,
-    frozen_floor: Measurement,
+    paused_floor: Measurement,
     imports: Measurement,
     stacks: list[Measurement],
     growth: list[tuple[int, int, Measurement]],
@@ -146,8 +162,8 @@ def render(
     floor_s = floor.median_seconds
     prod = next(m for m in stacks if m.label == "synth prod")
     prod_ratio = prod.median_seconds / floor_s
-    frozen_s = frozen_floor.median_seconds
-    like_for_like = prod.median_seconds / frozen_s
+    paused_s = paused_floor.median_seconds
+    like_for_like = prod.median_seconds / paused_s
     lines = [
         "# Benchmarks",
         "",
@@ -163,13 +179,13 @@ def render(
         "| what | command | median s | fastest s | median CPU s | x floor | peak MiB |",
         "|---|---|---|---|---|---|---|",
     ]
-    for m in (floor, frozen_floor, imports, *stacks):
+    for m in (floor, paused_floor, imports, *stacks):
         lines.append(
             f"| {m.label} | `{m.command}` | {m.median_seconds:.2f} | {m.min_seconds:.2f} | "
             f"{m.median_cpu_seconds:.2f} | {m.median_seconds / floor_s:.2f} | {m.peak_mib:.0f} |"
         )
     spread = max(
-        m.median_seconds / m.min_seconds - 1 for m in (floor, frozen_floor, imports, *stacks)
+        m.median_seconds / m.min_seconds - 1 for m in (floor, paused_floor, imports, *stacks)
     )
     lines += [
         "",
@@ -178,16 +194,19 @@ def render(
         "CPU seconds (user + system of the process) track wall time: the processes are CPU-bound "
         "and the variation is the machine's speed, not waiting.",
     ]
-    above_floor = prod.median_seconds - frozen_s
-    importing = imports.median_seconds - frozen_s
+    above_floor = prod.median_seconds - paused_s
+    importing = imports.median_seconds - paused_s
     running = prod.median_seconds - imports.median_seconds
     lines += [
         "",
-        f"The floor spends {floor_s - frozen_s:.2f} s of its {floor_s:.2f} s in the interpreter's "
-        "shutdown: its final cyclic collection walks every object the SDK imports made. The synth "
-        "and `program imports` skip that collection (`gc.freeze()` once the output is written, "
-        "`jobs.harness.exit_without_final_collection`), so the like-for-like base for what the "
-        f"program adds is the floor without it ({frozen_s:.2f} s). Of prod's {above_floor:.2f} s "
+        f"The floor spends {floor_s - paused_s:.2f} s of its {floor_s:.2f} s in the cyclic "
+        "collector: collections while the SDKs import (each one re-walks the classes imported "
+        "so far) and the interpreter's final collection at shutdown, which walks every object. "
+        "The synth pauses the collector while it imports (`jobs/synth.py`) and skips the final "
+        "collection once its output is written (`gc.freeze()`, "
+        "`jobs.harness.exit_without_final_collection`); `program imports` does the same. The "
+        "like-for-like base for what the program adds is therefore the floor with the collector "
+        f"handled alike ({paused_s:.2f} s). Of prod's {above_floor:.2f} s "
         f"above that base, {importing:.2f} s is importing what the program needs beyond the "
         "floor (`program imports` = `bench/imports_only.py`: the Kubernetes API groups it uses, "
         "of which `core/v1` is the largest because pulumi-kubernetes loads every core resource "
@@ -273,7 +292,7 @@ def render(
         "|---|---|---|",
         f"| prod synth <= {PROD_OVER_FLOOR}x the import floor | "
         f"{prod_ratio:.2f}x | {_verdict(prod_ratio <= PROD_OVER_FLOOR)} |",
-        f"| (no target) prod synth over the floor without its final collection | "
+        f"| (no target) prod synth over the floor with the collector paused alike | "
         f"{like_for_like:.2f}x | like for like: what the program adds to the SDK imports |",
         f"| marginal cost <= {MARGINAL_MS} ms per declared resource | {per_object_ms:.2f} ms "
         f"per extra resource; {slope:.2f} ms per resource when bindings grow too | "
@@ -296,7 +315,7 @@ def render(
     if prod_ratio > PROD_OVER_FLOOR:
         why.append(
             f"- **prod synth {prod_ratio:.2f}x**: {importing:.2f} s of the {above_floor:.2f} s "
-            "above the floor without its final collection is imports the program cannot skip "
+            "above the floor with the collector paused alike is imports the program cannot skip "
             "(the typed Kubernetes API groups, pydantic models, jsonschema, Pulumi's mock "
             f"runtime), and {running:.2f} s is declaring {_resources(prod)} resources."
         )
