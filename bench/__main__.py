@@ -325,7 +325,7 @@ def render(
             f"{bare_ms:.2f} ms for a bare resource here; grants and schemas add typed nested "
             "arguments and outputs built from other resources' outputs, which the SDK serializes "
             "and resolves node by node. The harness already reads each registration once, "
-            "answers only computed outputs and pauses the cyclic GC (see `jobs/harness.py`)."
+            "answers only computed outputs and pauses the cyclic GC (see `jobs/harness/`)."
         )
     if why:
         lines += ["Targets not met, and why:", "", *why, ""]

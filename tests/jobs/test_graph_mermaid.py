@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from jobs import graph, graph_mermaid, synth
+from jobs import graph, graph_mermaid, synth, synth_diff, synth_tree
 from jobs.harness import REPO_ROOT, Synthesis, synthesize
 from jobs.synth_document import to_json
 from tests.conftest import STACKS, stack_config
@@ -77,7 +77,7 @@ def diff_marks(text: str) -> dict[str, str]:
 
 def identity(resource: tuple[str, str]) -> str:
     type_, name = resource
-    return f"{synth._short_type(type_)} {name}"
+    return f"{synth_tree._short_type(type_)} {name}"
 
 
 @pytest.mark.needs_node
@@ -99,7 +99,7 @@ def test_a_stack_diff_renders_and_a_broken_diagram_fails(
 ) -> None:
     base, head = synthesized("staging"), synthesized("prod")
     text = graph_mermaid.render_graph_diff(
-        picture(base), picture(head), synth.graph_marks(base, head)
+        picture(base), picture(head), synth_diff.graph_marks(base, head)
     )
     rendered = render(text)
     assert rendered["nodes"] == len(box_marks(text))
@@ -146,9 +146,9 @@ def test_synth_cli_prints_the_graph_and_its_diff(capsys: pytest.CaptureFixture[s
 
 def _assert_marks_match(base: Synthesis, head: Synthesis) -> str:
     text = graph_mermaid.render_graph_diff(
-        picture(base), picture(head), synth.graph_marks(base, head)
+        picture(base), picture(head), synth_diff.graph_marks(base, head)
     )
-    reported = diff_marks(synth.render_diff(base, head))
+    reported = diff_marks(synth_diff.render_diff(base, head))
     boxes = box_marks(text)
     nodes = {**picture(base).nodes, **picture(head).nodes}
     for node_id, mark in boxes.items():
@@ -156,7 +156,9 @@ def _assert_marks_match(base: Synthesis, head: Synthesis) -> str:
         if node.resource is not None:
             assert mark == reported.get(identity(node.resource)), (node_id, mark)
     # A link is marked only when a resource it was read from, or one of its ends, is in --diff.
-    diff = graph_mermaid.diff_graph(picture(base), picture(head), synth.graph_marks(base, head))
+    diff = graph_mermaid.diff_graph(
+        picture(base), picture(head), synth_diff.graph_marks(base, head)
+    )
     for edge, mark in diff.edges:
         if mark:
             ends = [nodes[i].resource for i in (edge.source, edge.target)]

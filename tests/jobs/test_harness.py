@@ -1,4 +1,4 @@
-"""jobs/harness.py: one recording monitor for the synth and the component tests."""
+"""jobs/harness/: one recording monitor for the synth and the component tests."""
 
 from __future__ import annotations
 
@@ -37,13 +37,28 @@ def test_there_is_one_mock_monitor_in_the_tree() -> None:
         for path in _python_files()
         for name in _SUBCLASS_OF_MOCK_MONITOR.findall(path.read_text())
     }
-    assert found == {"jobs/harness.py:RecordingMonitor"}
+    assert found == {"jobs/harness/mocks.py:RecordingMonitor"}
 
 
 def test_the_pattern_finds_a_subclass() -> None:
     # The test above proves nothing if the pattern misses the usual spellings.
     assert _SUBCLASS_OF_MOCK_MONITOR.findall("class Spy(pulumi_mocks.MockMonitor):\n") == ["Spy"]
     assert _SUBCLASS_OF_MOCK_MONITOR.findall("class Spy(MockMonitor):\n") == ["Spy"]
+
+
+def test_the_harness_is_one_module_per_concern_each_read_in_one_sitting() -> None:
+    package = REPO_ROOT / "jobs" / "harness"
+    assert not (REPO_ROOT / "jobs" / "harness.py").exists()  # the single module, if it came back
+    assert sorted(p.stem for p in package.glob("*.py")) == [
+        "__init__",
+        "mocks",
+        "records",
+        "run",
+        "stack_config",
+    ]
+    for path in package.glob("*.py"):
+        # CONTRIBUTING.md: split a module that passes ~400 lines
+        assert len(path.read_text().splitlines()) <= 400, path.name
 
 
 class _Thing(pulumi.CustomResource):

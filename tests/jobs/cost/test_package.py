@@ -52,7 +52,10 @@ def test_nothing_in_the_cost_package_imports_the_synth_cli() -> None:
     single = REPO_ROOT / "jobs" / "cost.py"  # the old single module, if it came back
     for path in sorted(PACKAGE.glob("*.py")) + ([single] if single.exists() else []):
         synth = {
-            m for m in imported_modules(path) if m == "jobs.synth" or m == "jobs.synth.to_json"
+            m
+            for m in imported_modules(path)
+            if m in ("jobs.synth", "jobs.synth.to_json")
+            or m.startswith(("jobs.synth_tree", "jobs.synth_diff"))
         }
         assert not synth, f"{path.name} imports {synth}: use jobs.synth_document"
 
@@ -61,7 +64,8 @@ def test_nothing_in_the_cost_package_imports_the_synth_cli() -> None:
 def test_each_cost_module_imports_alone_without_the_synth(module: str) -> None:
     probe = (
         f"import sys, {module}; "
-        "print(','.join(m for m in ('jobs.synth', 'jobs.harness') if m in sys.modules))"
+        "print(','.join(m for m in ('jobs.synth', 'jobs.synth_tree', 'jobs.synth_diff', "
+        "'jobs.harness') if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True
