@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ def agents_cases() -> list[Case]:
             target = directory / "agents.yaml"
             source = (REPO_ROOT / "components/snowflake/agents.yaml").read_text()
             new = edit(source)
+            if new == source:  # the file moved on and the edit no longer applies: fix the case
+                raise AssertionError(f"agents.yaml case: the edit changed nothing ({edit})")
             target.write_bytes(new if isinstance(new, bytes) else new.encode())
             return mock.patch("components.settings.agents.AGENTS_FILE", target)
 
@@ -28,11 +31,11 @@ def agents_cases() -> list[Case]:
     for name, edit in (
         ("$$ in an instruction", lambda t: t.replace("You operate the", "You operate $$ the", 1)),
         (">100 KB instruction", lambda t: t.replace("You operate the", "x" * 120_000 + " You operate the", 1)),
-        ("duplicate key", lambda t: t.replace("version: 1\n", "version: 1\nversion: 2\n")),
+        ("duplicate key", lambda t: re.sub(r"^(version: \d+\n)", r"\1\1", t, count=1, flags=re.M)),
         ("invalid UTF-8", lambda t: t.encode() + b"\xff"),
         ("a list", lambda t: "- a\n"),
         ("not YAML", lambda t: "agents: [\n"),
-        ("temperature 2", lambda t: t.replace("temperature: ", "temperature: 2 #", 1)),
+        ("a temperature", lambda t: t.replace("    model: mistral-large\n", "    model: mistral-large\n    temperature: 0.2\n", 1)),
         ("unknown model", lambda t: t.replace("model: mistral-7b", "model: gpt-9", 1)),
         ("empty", lambda t: ""),
     ):  # fmt: skip

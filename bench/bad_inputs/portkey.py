@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from bench.bad_inputs.case import Case, _at, _cases_values
 
 
@@ -90,9 +93,22 @@ def portkey_cases() -> list[Case]:
                 f"portkey usageLimit.{key}={value!r:.30}",
                 "bad",
                 "dev",
-                _at("portkey/usageLimit", {**limit, key: value}),
+                _usage_limit({**limit, key: value}),
             )
         )
-    found.append(Case("portkey usageLimit fine", "fine", "dev", _at("portkey/usageLimit", limit)))
+    found.append(Case("portkey usageLimit fine", "fine", "dev", _usage_limit(limit)))
     add(_cases_values("portkey", "dev", "portkey/workspaceId", ["", "a b"]))
     return found
+
+
+def _usage_limit(limit: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """Set `portkey.usageLimit` with the workspace it requires, so a case is refused for what
+    it breaks in the limit, not for the missing `workspaceId`."""
+    set_workspace = _at("portkey/workspaceId", "sophia-dev")
+    set_limit = _at("portkey/usageLimit", limit)
+
+    def mutate(doc: dict[str, Any]) -> None:
+        set_workspace(doc)
+        set_limit(doc)
+
+    return mutate
