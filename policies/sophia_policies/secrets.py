@@ -31,7 +31,7 @@ from .common import (
     walk,
     words,
 )
-from .kubernetes import POD_TYPES, pod_template
+from .kubernetes.objects import POD_TYPES, pod_template
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 

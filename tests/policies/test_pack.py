@@ -17,7 +17,8 @@ import jobs.check
 from jobs.harness import REPO_ROOT
 from policies.sophia_policies import PACK_NAME, POLICIES
 from tests.conftest import STACKS
-from tests.policies import test_estuary, test_kubernetes, test_portkey, test_secrets, test_snowflake
+from tests.policies import test_estuary, test_portkey, test_secrets, test_snowflake
+from tests.policies.kubernetes import test_canary, test_containers, test_scaling
 
 POLICIES_DIR = REPO_ROOT / "policies"
 
@@ -41,7 +42,9 @@ def test_main_hands_the_offline_check_s_rule_objects_to_the_pack(
 def test_every_rule_has_violating_and_compliant_tests() -> None:
     covered = set().union(
         test_snowflake.COVERED,
-        test_kubernetes.COVERED,
+        test_containers.COVERED,
+        test_scaling.COVERED,
+        test_canary.COVERED,
         test_portkey.COVERED,
         test_estuary.COVERED,
         test_secrets.COVERED,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from policies.sophia_policies import REDACTED, secrets
-from policies.sophia_policies.kubernetes import DEPLOYMENT
+from policies.sophia_policies.kubernetes.objects import DEPLOYMENT
+from tests.policies.kubernetes.helpers import DEPLOYMENT as DEPLOYMENT_OBJ
 from tests.policies.support import OFFLINE_VIEW, check_stack, resource
-from tests.policies.test_kubernetes import DEPLOYMENT as DEPLOYMENT_OBJ
 
 COVERED = {"no-plaintext-credentials"}
 
