@@ -13,9 +13,13 @@ from jobs.harness import Synthesis
 
 
 def to_json(synthesis: Synthesis) -> dict[str, Any]:
+    # Sorted by URN: resources register from several threads under mocks, so the recorded order
+    # changes from run to run, and a document compared across runs (a PR's base and head, a
+    # committed copy) must not.
+    resources = sorted(synthesis.resources, key=lambda r: r.urn)
     return {
         "stack": synthesis.stack,
-        "resources": [r.to_json() for r in synthesis.resources],
+        "resources": [r.to_json() for r in resources],
         "outputs": synthesis.outputs,
         "secretOutputs": synthesis.secret_outputs,
         "counts": dict(sorted(Counter(r.type for r in synthesis.resources).items())),

@@ -156,3 +156,11 @@ def test_check_flag_fails_on_a_mandatory_violation(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "snowflake-data-protected" in result.stdout
     assert "FAIL" in result.stdout
+
+
+def test_json_lists_resources_in_urn_order_so_runs_compare_equal(tmp_path: Path) -> None:
+    """Registration order under mocks varies between runs (threads); the document does not."""
+    target = tmp_path / "dev.json"
+    assert synth.main(["--stack", "dev", "--json", str(target)]) == 0
+    urns = [r["urn"] for r in json.loads(target.read_text())["resources"]]
+    assert urns == sorted(urns) and len(set(urns)) == len(urns)
