@@ -9,7 +9,8 @@
   report, and in prod it is a mandatory violation unless `--policy-override POLICY=REASON` names
   it and says why.
 
-Each finding is a `jobs.check.Violation`, so the report and the exit code treat it like a rule.
+Each finding is a `jobs.check.report.Violation`, so the report and the exit code treat it like a
+rule.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from components.settings.identity import (
     short_keys,
 )
 from components.yaml_files import YamlFileError, load_yaml_file
-from jobs.check import CheckReport, Violation, configure
+from jobs.check.config import configure
+from jobs.check.report import CheckReport, Violation
 from jobs.harness import Synthesis
 
 IDENTITY_RULE = "stack-identity"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from jobs import promote
+from jobs.promote import cli
 from tests.engine.workspace import PROJECT, EngineWorkspace
 
 pytestmark = pytest.mark.needs_engine
@@ -47,7 +47,7 @@ def stacks(workspace: EngineWorkspace):
 
 def run_promote(workspace: EngineWorkspace, capsys, *args: str) -> tuple[int, str, str]:
     argv = ["--from", "dev", "--to", "staging", "--repo-root", str(workspace.work_dir), *args]
-    code = promote.main(argv, ops=workspace.ops())
+    code = cli.main(argv, ops=workspace.ops())
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -55,7 +55,7 @@ def run_promote(workspace: EngineWorkspace, capsys, *args: str) -> tuple[int, st
 def test_soak_gate_reads_the_real_history(workspace: EngineWorkspace, stacks, capsys) -> None:
     before = workspace.stack_file("staging").read_text()
     code, out, err = run_promote(workspace, capsys, "--min-soak", "1h")
-    assert code == promote.EXIT_REFUSED, out + err
+    assert code == cli.EXIT_REFUSED, out + err
     # The file backend does not number updates: the update is named by its start time.
     assert err.startswith("refused by gate source-soak: dev has soaked 0m since the update of "), (
         err
@@ -68,7 +68,7 @@ def test_promote_with_apply_moves_the_release(workspace: EngineWorkspace, stacks
     _, staging = stacks
     assert staging.outputs()["release"].value["apiImage"] != NEW_IMAGE
     code, out, err = run_promote(workspace, capsys, "--min-soak", "0m", "--apply")
-    assert code == promote.EXIT_PROMOTED, out + err
+    assert code == cli.EXIT_PROMOTED, out + err
     for gate in (
         "stage-order",
         "source-last-update",

@@ -10,16 +10,11 @@ from typing import Any
 import pytest
 
 from components.settings import SettingsError
-from jobs.check import (
-    EXIT_OK,
-    EXIT_VIOLATIONS,
-    SCHEMA_RULE,
-    CheckReport,
-    PolicyConfigError,
-    load_policy_config,
-    render_check,
-    run_checks,
-)
+from jobs.check.config import PolicyConfigError, load_policy_config
+from jobs.check.kubernetes import SCHEMA_RULE
+from jobs.check.render import render_check
+from jobs.check.report import EXIT_OK, EXIT_VIOLATIONS, CheckReport
+from jobs.check.runner import run_checks
 from jobs.harness import SECRET_MARK, DeclaredResource, Synthesis, synthesize
 from policies.sophia_policies import POLICIES
 from tests.conftest import STACKS, stack_config

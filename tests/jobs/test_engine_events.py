@@ -247,7 +247,7 @@ DRIFT_AND_PROMOTE_MODULES = (
     "automation.py",
     "drift.py",
     "engine_events.py",
-    "promote.py",
+    *sorted(f"promote/{path.name}" for path in (REPO_ROOT / "jobs" / "promote").glob("*.py")),
     "stack_file.py",
     "stack_ops.py",
 )

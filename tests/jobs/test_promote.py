@@ -11,7 +11,8 @@ import pytest
 import yaml
 from pulumi.automation.events import EngineEvent
 
-from jobs import promote
+from jobs.promote import cli
+from jobs.promote.durations import parse_duration
 from jobs.stack_file import StackFileError, set_release
 from jobs.stack_ops import StackOperationError, StackOutput, UpdateRecord
 
@@ -169,13 +170,13 @@ def repo(tmp_path: Path) -> Path:
 
 def run(repo: Path, capsys, ops: FakeOps, *args: str, source="staging", target="prod"):
     argv = ["--from", source, "--to", target, "--repo-root", str(repo), *args]
-    code = promote.main(argv, ops=ops, now=NOW)
+    code = cli.main(argv, ops=ops, now=NOW)
     out, err = capsys.readouterr()
     return code, out, err
 
 
 def assert_refused(code: int, err: str, gate: str) -> None:
-    assert code == promote.EXIT_REFUSED, err
+    assert code == cli.EXIT_REFUSED, err
     assert err.startswith(f"refused by gate {gate}: "), err
 
 
@@ -189,7 +190,7 @@ def prod_text(repo: Path) -> str:
 def test_success_writes_exactly_the_expected_change(repo, capsys) -> None:
     ops = FakeOps()
     code, out, err = run(repo, capsys, ops)
-    assert code == promote.EXIT_PROMOTED, err
+    assert code == cli.EXIT_PROMOTED, err
     assert prod_text(repo) == PROD_FILE_AFTER
     # The preview ran against the edited config, with the policy pack.
     assert ops.previewed_config == [PROD_FILE_AFTER]
@@ -232,7 +233,7 @@ def test_apply_runs_up_and_verifies_the_release(repo, capsys) -> None:
 def test_missing_policy_config_is_a_failure_not_the_pack_defaults(repo, capsys) -> None:
     (repo / "policies" / "config" / "prod.json").unlink()
     code, _, err = run(repo, capsys, FakeOps())
-    assert code == promote.EXIT_FAILED, err
+    assert code == cli.EXIT_FAILED, err
     assert "no policy config for prod" in err
 
 
@@ -240,7 +241,7 @@ def test_apply_reports_an_image_mismatch_as_failure(repo, capsys) -> None:
     ops = FakeOps()
     ops.outputs_after_up["prod"] = {"release": StackOutput(dict(RELEASE, apiImage=IMG_OLD))}
     code, _, err = run(repo, capsys, ops, "--apply")
-    assert code == promote.EXIT_FAILED
+    assert code == cli.EXIT_FAILED
     assert "gate release-verify" in err and "apiImage" in err
 
 
@@ -252,7 +253,7 @@ def test_apply_accepts_per_stack_release_fields_and_notes_them(repo, capsys) -> 
         "release": StackOutput(dict(RELEASE, portkeyConfigHash="0a1b2c"))
     }
     code, out, err = run(repo, capsys, ops, "--apply")
-    assert code == promote.EXIT_PROMOTED, err
+    assert code == cli.EXIT_PROMOTED, err
     assert "ok  release-verify:" in out
     assert "release portkeyConfigHash differs (declared per stack)" in out
 
@@ -263,7 +264,7 @@ def test_apply_failure_is_exit_2(repo, capsys) -> None:
         "stack prod: error: update failed (exit code 255)"
     )
     code, _, err = run(repo, capsys, ops, "--apply")
-    assert code == promote.EXIT_FAILED
+    assert code == cli.EXIT_FAILED
     assert "gate apply" in err and "update failed" in err
 
 
@@ -338,7 +339,7 @@ def test_soak_gate_honours_min_soak(repo, capsys) -> None:
 
 def test_invalid_min_soak_is_a_usage_error(repo, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        promote.main(["--from", "staging", "--to", "prod", "--min-soak", "soon"], ops=FakeOps())
+        cli.main(["--from", "staging", "--to", "prod", "--min-soak", "soon"], ops=FakeOps())
     assert exit_info.value.code == 2
     assert "invalid duration 'soon'" in capsys.readouterr().err
 
@@ -364,7 +365,7 @@ def test_drift_check_failure_is_exit_2_not_a_pass(repo, capsys, failure) -> None
     recorded = load_events(failure) if isinstance(failure, str) else failure
     ops.refresh_by_stack["staging"] = recorded
     code, _, err = run(repo, capsys, ops)
-    assert code == promote.EXIT_FAILED
+    assert code == cli.EXIT_FAILED
     assert err.startswith("error: gate source-drift could not be completed:")
     assert prod_text(repo) == PROD_FILE
 
@@ -415,7 +416,7 @@ def test_unreachable_target_is_exit_2(repo, capsys) -> None:
         "stack prod: error: no stack named 'prod' found"
     )
     code, _, err = run(repo, capsys, ops)
-    assert code == promote.EXIT_FAILED
+    assert code == cli.EXIT_FAILED
     assert "gate target-policy-preview" in err and "no stack named" in err
 
 
@@ -467,7 +468,7 @@ def test_destructive_changes_are_only_noted_for_staging(repo, capsys) -> None:
 def test_missing_policy_pack_is_exit_2(repo, capsys) -> None:
     (repo / "policies" / "PulumiPolicy.yaml").unlink()
     code, _, err = run(repo, capsys, FakeOps())
-    assert code == promote.EXIT_FAILED and "gate target-policy-preview" in err
+    assert code == cli.EXIT_FAILED and "gate target-policy-preview" in err
 
 
 def test_markdown_summary_for_the_pull_request(repo, capsys, tmp_path) -> None:
@@ -522,10 +523,10 @@ def test_set_release_refuses_flow_style_config() -> None:
     [("24h", 86400), ("90m", 5400), ("1d12h", 129600), ("2w", 1209600), ("45s", 45)],
 )
 def test_parse_duration(text: str, seconds: int) -> None:
-    assert promote.parse_duration(text).total_seconds() == seconds
+    assert parse_duration(text).total_seconds() == seconds
 
 
 @pytest.mark.parametrize("text", ["", "24", "h", "1x", "-1h", "1h soon"])
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="invalid duration"):
-        promote.parse_duration(text)
+        parse_duration(text)

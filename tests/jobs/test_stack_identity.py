@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from jobs import cost, synth
-from jobs.check import PolicyConfigError, configure, load_policy_config
+from jobs.check.config import PolicyConfigError, configure, load_policy_config
 from jobs.harness import REPO_ROOT, StackConfigError, synthesize
 from jobs.stack_identity import stack_identity_violations
 from policies.sophia_policies import POLICIES
@@ -97,7 +97,7 @@ def test_all_disabled_in_prod_fails_and_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(
-        "jobs.check.POLICY_CONFIG_DIR", _policy_dir(tmp_path, "prod", {"all": "disabled"})
+        "jobs.check.config.POLICY_CONFIG_DIR", _policy_dir(tmp_path, "prod", {"all": "disabled"})
     )
     assert synth.main(["--stack", "prod", "--check"]) == 1
     out = capsys.readouterr().out
@@ -112,7 +112,7 @@ def test_all_disabled_in_prod_passes_with_a_named_override(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(
-        "jobs.check.POLICY_CONFIG_DIR", _policy_dir(tmp_path, "prod", {"all": "disabled"})
+        "jobs.check.config.POLICY_CONFIG_DIR", _policy_dir(tmp_path, "prod", {"all": "disabled"})
     )
     argv = ["--stack", "prod", "--check", "--policy-override", "all=INC-42 pack broken upstream"]
     assert synth.main(argv) == 0
@@ -123,7 +123,7 @@ def test_all_disabled_in_dev_is_said_not_failed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(
-        "jobs.check.POLICY_CONFIG_DIR", _policy_dir(tmp_path, "dev", {"all": "disabled"})
+        "jobs.check.config.POLICY_CONFIG_DIR", _policy_dir(tmp_path, "dev", {"all": "disabled"})
     )
     assert synth.main(["--stack", "dev", "--check"]) == 0
     assert (
@@ -137,7 +137,9 @@ def test_one_policy_disabled_in_prod_fails(
 ) -> None:
     config = json.loads((REPO_ROOT / "policies/config/prod.json").read_text())
     config["portkey-fallback"] = "disabled"
-    monkeypatch.setattr("jobs.check.POLICY_CONFIG_DIR", _policy_dir(tmp_path, "prod", config))
+    monkeypatch.setattr(
+        "jobs.check.config.POLICY_CONFIG_DIR", _policy_dir(tmp_path, "prod", config)
+    )
     assert synth.main(["--stack", "prod", "--check"]) == 1
     assert (
         "[mandatory] policy-disabled: policy portkey-fallback is disabled in "

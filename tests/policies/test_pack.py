@@ -13,7 +13,8 @@ import pulumi_policy
 import pytest
 import yaml
 
-import jobs.check
+import jobs.check.config
+import jobs.check.runner
 from jobs.harness import REPO_ROOT
 from policies.sophia_policies import PACK_NAME, POLICIES
 from tests.conftest import STACKS
@@ -35,8 +36,10 @@ def test_main_hands_the_offline_check_s_rule_objects_to_the_pack(
     runpy.run_path(str(POLICIES_DIR / "__main__.py"), run_name="__main__")
     assert captured["name"] == PACK_NAME
     assert captured["enforcement_level"] == pulumi_policy.EnforcementLevel.MANDATORY
-    assert captured["policies"] is jobs.check.POLICIES
-    assert all(a is b for a, b in zip(captured["policies"], jobs.check.POLICIES, strict=True))
+    assert captured["policies"] is jobs.check.runner.POLICIES
+    assert all(
+        a is b for a, b in zip(captured["policies"], jobs.check.runner.POLICIES, strict=True)
+    )
 
 
 def test_every_rule_has_violating_and_compliant_tests() -> None:
@@ -68,33 +71,35 @@ def test_rule_names_are_unique_and_every_rule_but_the_warnings_is_mandatory() ->
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_stack_has_a_policy_config_that_matches_the_schemas(stack: str) -> None:
-    config = jobs.check.load_policy_config(stack)
-    configured = jobs.check.configure(POLICIES, config)
+    config = jobs.check.config.load_policy_config(stack)
+    configured = jobs.check.config.configure(POLICIES, config)
     assert set(configured) == {p.name for p in POLICIES}
 
 
 def test_the_stack_configs_set_the_same_thresholds() -> None:
     keys = {
-        stack: {(k, tuple(sorted(v))) for k, v in jobs.check.load_policy_config(stack).items()}
+        stack: {
+            (k, tuple(sorted(v))) for k, v in jobs.check.config.load_policy_config(stack).items()
+        }
         for stack in STACKS
     }
     assert keys["dev"] == keys["staging"] == keys["prod"]
 
 
 def test_a_config_typo_is_refused_with_the_policy_and_key() -> None:
-    with pytest.raises(jobs.check.PolicyConfigError) as error:
-        jobs.check.configure(
+    with pytest.raises(jobs.check.config.PolicyConfigError) as error:
+        jobs.check.config.configure(
             POLICIES, {"snowflake-warehouse-auto-suspend": {"maxAutoSuspendSecs": 60}}
         )
     assert str(error.value) == (
         "policy snowflake-warehouse-auto-suspend config (top): Additional properties are not allowed ('maxAutoSuspendSecs' was unexpected)"
     )
-    with pytest.raises(jobs.check.PolicyConfigError, match="unknown policy k8s-probes;"):
-        jobs.check.configure(POLICIES, {"k8s-probes": {}})
+    with pytest.raises(jobs.check.config.PolicyConfigError, match="unknown policy k8s-probes;"):
+        jobs.check.config.configure(POLICIES, {"k8s-probes": {}})
     with pytest.raises(
-        jobs.check.PolicyConfigError, match="enforcementLevel 'strict' is not one of"
+        jobs.check.config.PolicyConfigError, match="enforcementLevel 'strict' is not one of"
     ):
-        jobs.check.configure(POLICIES, {"all": "strict"})
+        jobs.check.config.configure(POLICIES, {"all": "strict"})
 
 
 def test_pulumi_policy_yaml_and_requirements() -> None:

@@ -1,0 +1,241 @@
+"""The promotion gates, one function each, and the apply with its release-verify.
+
+A gate raises GateRefused (it said no) or PromotionFailed (it could not be checked); the ones
+that pass return what the log and the summary say about them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from jobs.engine_events import destructive_changes, is_named, summarize
+from jobs.promote.durations import format_duration, timestamp
+from jobs.promote.files import RELEASE_CONFIG_FIELDS
+from jobs.promote.outcome import GateRefused, PromotionFailed
+from jobs.stack_ops import StackOperationError, StackOperations, UpdateRecord
+
+STAGES = ("dev", "staging", "prod")
+DEFAULT_MIN_SOAK = {"staging": timedelta(hours=1), "prod": timedelta(hours=24)}
+DESTRUCTIVE_GATED_TARGETS = frozenset({"prod"})
+RELEASE_OUTPUT = "release"
+
+_DIGEST_PINNED = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*@sha256:[0-9a-f]{64}$")
+
+
+def stage_order(source: str, target: str) -> None:
+    if source not in STAGES or target not in STAGES:
+        raise GateRefused(
+            "stage-order", f"stages are {' -> '.join(STAGES)}; got {source} -> {target}"
+        )
+    src, dst = STAGES.index(source), STAGES.index(target)
+    if dst == src + 1:
+        return
+    if dst > src + 1:
+        skipped = ", ".join(STAGES[src + 1 : dst])
+        reason = f"{source} -> {target} skips {skipped}; promote in order {' -> '.join(STAGES)}"
+    else:
+        reason = f"{source} -> {target} does not move up; promote in order {' -> '.join(STAGES)}"
+    raise GateRefused("stage-order", reason)
+
+
+def source_last_update(ops: StackOperations, source: str) -> tuple[UpdateRecord, str]:
+    """The source's most recent update, which must have succeeded, and how messages name it."""
+    history = _call("source-last-update", lambda: ops.history(source))
+    updates = [r for r in history if r.kind == "update"]
+    if not updates:
+        raise GateRefused("source-last-update", f"stack {source} has never been updated")
+    last = max(updates, key=lambda r: r.start_time)
+    # Pulumi Cloud numbers updates; a DIY (file://, s3://) backend has no numbers.
+    label = (
+        f"update #{last.version}" if last.version else f"the update of {timestamp(last.start_time)}"
+    )
+    if last.result != "succeeded" or last.end_time is None:
+        raise GateRefused(
+            "source-last-update",
+            f"{label} of {source} (started {timestamp(last.start_time)}) has result "
+            f"{last.result!r}; fix and re-run `pulumi up --stack {source}` first",
+        )
+    return last, label
+
+
+def source_soak(
+    source: str,
+    target: str,
+    last: UpdateRecord,
+    label: str,
+    now: datetime,
+    min_soak: timedelta | None,
+) -> str:
+    required = min_soak if min_soak is not None else DEFAULT_MIN_SOAK.get(target, timedelta(0))
+    soaked = now - last.end_time
+    if soaked < required:
+        raise GateRefused(
+            "source-soak",
+            f"{source} has soaked {format_duration(soaked)} since {label} finished at "
+            f"{timestamp(last.end_time)}; {target} requires {format_duration(required)} "
+            f"(earliest promotion {timestamp(last.end_time + required)}; override with --min-soak)",
+        )
+    return f"soaked {format_duration(soaked)} >= {format_duration(required)}"
+
+
+def source_drift(ops: StackOperations, source: str) -> None:
+    events = _call("source-drift", lambda: ops.preview_refresh(source))
+    drift = summarize(events)
+    failure = drift.failure_reason()
+    if failure is not None:
+        raise PromotionFailed("source-drift", f"the refresh preview of {source} failed: {failure}")
+    if drift.changes:
+        listed = ", ".join(f"{c.name} ({c.type}, {c.op})" for c in drift.changes)
+        raise GateRefused(
+            "source-drift",
+            f"{source} has drifted: {listed}; "
+            f"run `python -m jobs.drift --stack {source}` for details",
+        )
+
+
+def source_release(ops: StackOperations, source: str) -> dict[str, Any]:
+    outputs = _call("source-release", lambda: ops.outputs(source))
+    output = outputs.get(RELEASE_OUTPUT)
+    if output is None:
+        raise GateRefused("source-release", f"stack {source} has no `{RELEASE_OUTPUT}` output")
+    if output.secret:
+        raise GateRefused(
+            "source-release",
+            f"the `{RELEASE_OUTPUT}` output of {source} is secret; it must be plain",
+        )
+    release = output.value
+    if not isinstance(release, dict):
+        raise GateRefused(
+            "source-release", f"`{RELEASE_OUTPUT}` of {source} is not an object: {release!r}"
+        )
+    image = release.get("apiImage")
+    if not isinstance(image, str) or not _DIGEST_PINNED.match(image):
+        raise GateRefused(
+            "source-release",
+            f"`{RELEASE_OUTPUT}.apiImage` of {source} is {image!r}; expected a digest-pinned image "
+            "like registry/repo@sha256:<64 hex>",
+        )
+    return dict(release)
+
+
+def target_policy_preview(
+    ops: StackOperations, target: str, policy_dir: str, policy_config: str, config_file: str
+) -> Any:
+    gate = "target-policy-preview"
+    try:
+        events = ops.preview(
+            target,
+            policy_packs=[policy_dir],
+            policy_pack_configs=[policy_config],
+            config_file=config_file,
+        )
+    except StackOperationError as err:
+        if not err.events:  # the engine never started: unreachable, undecryptable, ...
+            raise PromotionFailed(gate, err.reason) from None
+        outcome = summarize(err.events)
+        raise GateRefused(gate, _preview_problems(target, outcome) or err.reason) from None
+    outcome = summarize(events)
+    problems = _preview_problems(target, outcome)
+    if problems:
+        raise GateRefused(gate, problems)
+    return outcome
+
+
+def _preview_problems(target: str, outcome: Any) -> str | None:
+    problems = [f"mandatory policy {v.describe()}" for v in outcome.mandatory_violations]
+    failure = outcome.failure_reason()
+    if failure:
+        problems.append(failure)
+    if not problems:
+        return None
+    return f"the {target} preview with the new release failed: " + "; ".join(problems)
+
+
+def destructive_change(
+    target: str, changes: Iterable[Any], allowed: set[str], notes: list[str]
+) -> str | None:
+    """Refuse an unnamed destructive change in a gated target; elsewhere only note them.
+
+    Returns what the passed gate says, or None where the target is not gated."""
+    dangerous = destructive_changes(changes)
+    if target in DESTRUCTIVE_GATED_TARGETS:
+        blocked = [c for c in dangerous if not is_named(c, allowed)]
+        if blocked:
+            listed = "; ".join(f"{c.op} {c.type} {c.urn}" for c in blocked)
+            raise GateRefused(
+                "destructive-change",
+                f"the {target} preview would {listed}. These resources hold data (or re-backfill"
+                " when replaced). If intended, re-run with --allow-destructive naming each one"
+                " (URN or resource name).",
+            )
+        for change in dangerous:
+            notes.append(f"allowed destructive change: {change.op} {change.urn}")
+        unknown = sorted(n for n in allowed if not any(is_named(c, [n]) for c in dangerous))
+        if unknown:
+            notes.append(f"--allow-destructive names no destructive change: {', '.join(unknown)}")
+        return f"{len(dangerous)} destructive change(s), all explicitly allowed"
+    if dangerous:
+        notes.append(
+            "destructive changes (gated only for "
+            + ", ".join(sorted(DESTRUCTIVE_GATED_TARGETS))
+            + "): "
+            + "; ".join(f"{c.op} {c.urn}" for c in dangerous)
+        )
+    return None
+
+
+def apply_release(
+    ops: StackOperations,
+    target: str,
+    policy_dir: str,
+    policy_config: str,
+    release: dict[str, Any],
+) -> list[str]:
+    """`up` on the target with the policy pack, then release-verify; returns the notes."""
+    events = _call(
+        "apply",
+        lambda: ops.up(
+            target,
+            policy_packs=[policy_dir],
+            policy_pack_configs=[policy_config],
+        ),
+    )
+    applied = summarize(events)
+    if applied.errors:
+        raise PromotionFailed("apply", f"`up` on {target} reported: {'; '.join(applied.errors)}")
+    return _verify_release(ops, target, release)
+
+
+def _verify_release(ops: StackOperations, target: str, release: dict[str, Any]) -> list[str]:
+    """The promoted fields (apiImage) must now be the target's; the other release fields are
+    versions of what each stack declares (its own Portkey config, its agent models), so a
+    difference there is reported, not a failure (found on two real stacks, tests/engine)."""
+    outputs = _call("release-verify", lambda: ops.outputs(target))
+    output = outputs.get(RELEASE_OUTPUT)
+    actual = output.value if output is not None and isinstance(output.value, dict) else {}
+    mismatched = [
+        f"{k}: promoted {v!r}, {target} has {actual.get(k)!r}"
+        for k, v in sorted(release.items())
+        if k in RELEASE_CONFIG_FIELDS and actual.get(k) != v
+    ]
+    if mismatched:
+        raise PromotionFailed(
+            "release-verify",
+            f"`up` on {target} succeeded but its release differs from the promoted one: "
+            + "; ".join(mismatched),
+        )
+    return [
+        f"release {k} differs (declared per stack): source {v!r}, {target} {actual.get(k)!r}"
+        for k, v in sorted(release.items())
+        if k not in RELEASE_CONFIG_FIELDS and actual.get(k) != v
+    ]
+
+
+def _call(gate: str, operation: Callable[[], Any]) -> Any:
+    try:
+        return operation()
+    except StackOperationError as err:
+        raise PromotionFailed(gate, err.reason) from None
