@@ -19,7 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jobs.engine_events import ResourceChange, scrub, summarize
+from jobs.engine_events.fold import summarize
+from jobs.engine_events.outcome import ResourceChange
+from jobs.engine_events.values import scrub
 from jobs.stack_ops import StackOperationError, StackOperations
 
 EXIT_NO_DRIFT = 0

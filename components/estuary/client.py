@@ -2,41 +2,27 @@
 
 Facts it relies on are in ../shared/briefs/estuary-control-plane.md (section numbers in comments).
 
-Safety rules this module keeps:
+Safety rules this client keeps:
 - Credentials come from the environment or stack config at call time (see `ClientSettings`);
-  nothing here is captured when the dynamic provider is pickled.
-- Every call has a timeout. Retries (urllib3 `Retry` on an `HTTPAdapter`, `Retry-After`
-  honoured and capped) are split by idempotency:
-  * reads, upserts (`draft_specs` with merge-duplicates), deletes, the token exchange and
-    `encrypt-config` are safe to repeat: they retry on 429/5xx, connection and read errors;
-  * creating a draft or a publication is NOT safe to repeat blindly (a lost response would
-    produce a second draft or publication). Those retry at the HTTP layer only when the request
-    provably did nothing (connection refused, 429). Any other failure is resolved one level up
-    by looking the object up by a unique marker (`create_draft`, `publish`) before trying again.
-- Errors surface as `EstuaryApiError` carrying status, code, message, details and hint, and
-  never the request body (which may hold plaintext secrets), a header, or the parts of an
-  answer that echo plaintext (config-encryption's `details.document`; `errors.scrub_answer`).
+  nothing here is captured when the dynamic provider is pickled. The token exchange is in
+  `components.estuary.auth`.
+- Every call has a timeout and retries split by idempotency; errors never carry the request
+  body, a header or an answer's plaintext echo (`components.estuary.transport`). Creating a
+  draft or a publication after an ambiguous failure first looks it up by a unique marker
+  (`create_draft`, `publish` below).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
-import json
-import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
+from components.estuary.auth import _jwt_expiry, _TokenAuth, parse_auth_token
 from components.estuary.errors import (  # noqa: F401 (re-exported for callers)
     ConflictError,
     CredentialsError,
@@ -46,8 +32,7 @@ from components.estuary.errors import (  # noqa: F401 (re-exported for callers)
     PublicationTimeout,
     scrub_answer,
 )
-
-log = logging.getLogger(__name__)
+from components.estuary.transport import _Transport
 
 # Brief section 1: real defaults used by flowctl.
 DEFAULT_API_URL = "https://eyrcnmuzzyriypdajwdk.supabase.co/rest/v1"
@@ -64,8 +49,6 @@ MUST_NOT_EXIST = "00:00:00:00:00:00:00:00"
 # models::JobStatus types that Estuary documents as retryable: publish again on the same
 # draft (control-plane-api.graphql `StatusType`; agent `DefaultRetryPolicy`).
 RETRYABLE = frozenset({"publishFailed", "buildIdLockFailure"})
-
-T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,36 +82,6 @@ class ClientSettings:
 
 
 # --------------------------------------------------------------------------------------------
-# Auth
-# --------------------------------------------------------------------------------------------
-def _jwt_expiry(token: str) -> float | None:
-    try:
-        payload = token.split(".")[1]
-        payload += "=" * (-len(payload) % 4)
-        exp = json.loads(base64.urlsafe_b64decode(payload)).get("exp")
-        return float(exp) if exp is not None else None
-    except (IndexError, ValueError, binascii.Error, AttributeError):
-        return None
-
-
-def parse_auth_token(value: str) -> tuple[dict[str, str] | None, str | None]:
-    """Return (refresh_token, access_token); exactly one is set. Never echoes the value."""
-    value = value.strip()
-    if value.count(".") == 2:
-        return None, value
-    try:
-        decoded = json.loads(base64.b64decode(value, validate=False))
-        if isinstance(decoded, dict) and decoded.get("id") and decoded.get("secret"):
-            return {"id": str(decoded["id"]), "secret": str(decoded["secret"])}, None
-    except (ValueError, binascii.Error):
-        pass
-    raise CredentialsError(
-        "the Estuary auth token is neither a base64-encoded refresh token {id, secret} nor an "
-        "access JWT (check FLOW_AUTH_TOKEN or sophia-infra:estuaryRefreshToken)"
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # Client
 # --------------------------------------------------------------------------------------------
 def _quote(value: str) -> str:
@@ -141,7 +94,7 @@ def _in_list(values: Iterable[str]) -> str:
     return _quote(f"({items})")
 
 
-class EstuaryClient:
+class EstuaryClient(_TokenAuth, _Transport):
     def __init__(
         self,
         settings: ClientSettings,
@@ -165,203 +118,6 @@ class EstuaryClient:
         self.request_count = 0
         self._safe = self._session(idempotent=True)
         self._once = self._session(idempotent=False)
-
-    # ---- transport ------------------------------------------------------------------------
-    def _session(self, *, idempotent: bool) -> requests.Session:
-        t = self._tuning
-        if idempotent:
-            retry = Retry(
-                total=t.retries,
-                connect=t.retries,
-                read=t.retries,
-                status=t.retries,
-                other=0,
-                status_forcelist=(429, 500, 502, 503, 504),
-                allowed_methods=frozenset({"GET", "POST", "DELETE", "PATCH", "PUT", "HEAD"}),
-                backoff_factor=t.backoff_factor,
-                backoff_max=t.backoff_max,
-                retry_after_max=t.retry_after_max,
-                respect_retry_after_header=True,
-                raise_on_status=False,
-            )
-        else:
-            # Only failures where the server provably did nothing: refused connections and 429.
-            retry = Retry(
-                total=t.retries,
-                connect=t.retries,
-                read=0,
-                status=t.retries,
-                other=0,
-                status_forcelist=(429,),
-                allowed_methods=None,
-                backoff_factor=t.backoff_factor,
-                backoff_max=t.backoff_max,
-                retry_after_max=t.retry_after_max,
-                respect_retry_after_header=True,
-                raise_on_status=False,
-            )
-        session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        return session
-
-    def _call(
-        self,
-        method: str,
-        base: str,
-        path: str,
-        *,
-        json_body: Any = None,
-        headers: Mapping[str, str] | None = None,
-        idempotent: bool = True,
-        auth: bool = True,
-    ) -> Any:
-        url = base.rstrip("/") + "/" + path.lstrip("/")
-        display_path = path.split("?", 1)[0]
-        for attempt in (1, 2):
-            hdrs = {"apikey": self._settings.anon_key, "Accept": "application/json"}
-            hdrs["Authorization"] = (
-                f"Bearer {self._access_token()}" if auth else f"Bearer {self._settings.anon_key}"
-            )
-            if headers:
-                hdrs.update(headers)
-            session = self._safe if idempotent else self._once
-            self.request_count += 1
-            failure: str | None = None
-            try:
-                response = session.request(
-                    method,
-                    url,
-                    json=json_body,
-                    headers=hdrs,
-                    timeout=(self._tuning.connect_timeout, self._tuning.read_timeout),
-                )
-            except requests.RequestException as exc:
-                # Keep only the class: the exception holds the request, whose body may be a
-                # plaintext config. Raised below, outside `except`, so it is not chained.
-                failure = type(exc).__name__
-            if failure is not None:
-                raise EstuaryApiError(
-                    method=method,
-                    path=display_path,
-                    status=None,
-                    code=failure,
-                    message="no usable HTTP response after retries",
-                )
-            if response.status_code == 401 and auth and attempt == 1 and self._refresh:
-                # The access token was revoked or expired early: renew once and repeat.
-                with self._lock:
-                    self._access = None
-                continue
-            if response.status_code >= 400:
-                raise self._error(method, display_path, response)
-            if not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError:
-                raise EstuaryApiError(
-                    method=method,
-                    path=display_path,
-                    status=response.status_code,
-                    message="response was not JSON",
-                ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    @staticmethod
-    def _error(method: str, path: str, response: requests.Response) -> EstuaryApiError:
-        body: Any = None
-        with contextlib.suppress(ValueError):
-            body = response.json()
-        # scrub_answer keeps only what cannot hold a secret (no document, no config value).
-        fields = scrub_answer(path, body)
-        return EstuaryApiError(
-            method=method,
-            path=path,
-            status=response.status_code,
-            code=fields["code"],
-            message=fields["message"] or response.reason,
-            details=fields["details"],
-            hint=fields["hint"],
-        )
-
-    # ---- auth -----------------------------------------------------------------------------
-    def _access_token(self) -> str:
-        with self._lock:
-            now = time.time()
-            fresh = self._access is not None and (
-                self._access_expiry is None or self._access_expiry - now > self._tuning.renew_margin
-            )
-            if fresh:
-                return self._access  # type: ignore[return-value]
-            if self._refresh is None:
-                if self._access is not None:
-                    # A raw access JWT cannot be renewed; use it until the server says no.
-                    return self._access
-                raise CredentialsError(
-                    "no Estuary credential: set FLOW_AUTH_TOKEN or the secret stack config "
-                    "sophia-infra:estuaryRefreshToken (a refresh token from `flowctl auth token`)"
-                )
-            body = {"refresh_token_id": self._refresh["id"], "secret": self._refresh["secret"]}
-        answer = self._call(
-            "POST", self._settings.api_url, "rpc/generate_access_token", json_body=body, auth=False
-        )
-        if not isinstance(answer, dict) or not answer.get("access_token"):
-            raise CredentialsError("Estuary token exchange returned no access_token")
-        with self._lock:
-            self._access = str(answer["access_token"])
-            self._access_expiry = _jwt_expiry(self._access)
-            if self._access_expiry is None:
-                # Unknown lifetime: assume a short one so we renew rather than fail.
-                self._access_expiry = time.time() + 2 * self._tuning.renew_margin
-            rotated = answer.get("refresh_token")
-            if isinstance(rotated, dict) and rotated.get("id") and rotated.get("secret"):
-                # A single-use token: Estuary spent it and issued a new secret, which only
-                # this process now holds (generate_access_token writes it to the DB only).
-                # The next process, or another provider's client, fails with the old one.
-                self._refresh = {"id": str(rotated["id"]), "secret": str(rotated["secret"])}
-                log.warning(
-                    "the Estuary refresh token is single-use and was rotated; later runs will "
-                    "fail with it. Use a multi-use refresh token (docs/estuary.md)"
-                )
-            return self._access
-
-    # ---- PostgREST helpers ----------------------------------------------------------------
-    def _pg(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._call(method, self._settings.api_url, path, **kwargs)
-
-    def _create_once(
-        self,
-        what: str,
-        create: Callable[[], T],
-        lookup: Callable[[], T | None],
-    ) -> T:
-        """Create something that must exist exactly once, surviving lost responses.
-
-        After an ambiguous failure (5xx, dropped connection, timeout) we look the object up by
-        its unique marker: if the server committed it, we use it; if not, we try again.
-        """
-        last: EstuaryApiError | None = None
-        for attempt in range(self._tuning.create_attempts):
-            if attempt:
-                self._sleep(min(self._tuning.backoff_factor * 2**attempt, self._tuning.backoff_max))
-            try:
-                return create()
-            except EstuaryApiError as exc:
-                if not exc.ambiguous:
-                    raise
-                last = exc
-                log.info(
-                    "%s: ambiguous failure (%s); checking whether it was committed",
-                    what,
-                    exc.status or exc.code,
-                )
-                found = lookup()
-                if found is not None:
-                    return found
-        assert last is not None
-        raise last
 
     # ---- connectors and encryption --------------------------------------------------------
     def connector_tag(self, image: str, tag: str) -> dict[str, Any] | None:

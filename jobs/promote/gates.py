@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobs.engine_events import destructive_changes, is_named, summarize
+from jobs.engine_events.fold import summarize
+from jobs.engine_events.outcome import destructive_changes, is_named
 from jobs.promote.durations import format_duration, timestamp
 from jobs.promote.files import RELEASE_CONFIG_FIELDS
 from jobs.promote.outcome import GateRefused, PromotionFailed

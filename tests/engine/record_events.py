@@ -4,7 +4,7 @@ Each fixture is what the Pulumi CLI wrote to its event log during one operation 
 engine-test workspace (tests/engine/workspace.py: the dev stack's real settings, Estuary and
 Portkey on their stand-ins, Kubernetes rendered to a folder), with a header naming the CLI,
 the plugin and the scenario. The jobs' unit tests (test_drift, test_promote,
-test_engine_events) read them, so the event shapes they rely on are the engine's own.
+tests/jobs/engine_events/) read them, so the event shapes they rely on are the engine's own.
 
 Needs an engine (`make engine`); takes a few minutes. Timestamps and ids change on every run;
 the tests only rely on what each scenario is about.

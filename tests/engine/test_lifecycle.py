@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from components.k8s.api_service import RETAINED_CONFIG_LABEL
-from jobs.engine_events import summarize
+from jobs.engine_events.fold import summarize
 from jobs.stack_ops import StackOperationError
 from tests.engine.workspace import PROJECT, EngineWorkspace, secret_plaintexts
 
