@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import pickle
 import runpy
 import sys
 from collections.abc import Callable, Mapping
@@ -23,6 +24,13 @@ from pulumi.runtime.proto import source_pb2
 from jobs.harness.mocks import RecordingMonitor, SynthMocks
 from jobs.harness.records import SECRET_MARK, Synthesis
 from jobs.harness.stack_config import PROJECT, REPO_ROOT, load_stack_config
+
+# pulumi 3.272.0 `pulumi.dynamic.dynamic.serialize_provider` wraps `pickle._Pickler._batch_setitems`
+# in a sorting wrapper on every call and never restores it (it restores only `pickle.Pickler`), so
+# each dynamic resource adds a layer and the 981st in one process fails with RecursionError
+# (measured; upstream pulumi/pulumi#17803 reports the symptom). A `pulumi up` of our stacks makes
+# about ten; a test session runs hundreds of syntheses in one process, so each run restores it.
+_BATCH_SETITEMS = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
 
 
 def synthesize(
@@ -123,6 +131,7 @@ def _run(
     finally:
         os.chdir(working_directory)
         pulumi_resource._get_stack_trace = stack_trace
+        pickle._Pickler._batch_setitems = _BATCH_SETITEMS  # type: ignore[attr-defined]
         if gc_was_enabled:
             gc.enable()
         if own_loop:

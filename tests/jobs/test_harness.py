@@ -163,3 +163,24 @@ def test_a_cli_exits_with_its_code_and_its_output_flushed_after_freezing() -> No
     )
     assert done.returncode == 3, done.stderr
     assert done.stdout == "buffered, no newlineTrue atexit ran\n"
+
+
+def test_a_run_undoes_the_pickler_wrapping_of_pulumi_serialize_provider() -> None:
+    """serialize_provider (pulumi 3.272.0) wraps pickle._Pickler._batch_setitems once per dynamic
+    resource and never unwraps it: ~980 in one process overflow the stack. A run restores it."""
+    import pickle
+
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from components.estuary.provider import CaptureProvider
+    from jobs.harness import synthesize_component
+
+    original = pickle._Pickler._batch_setitems
+
+    def build() -> None:
+        for _ in range(3):
+            serialize_provider(CaptureProvider())
+        assert pickle._Pickler._batch_setitems is not original  # the SDK's wrapping, as described
+
+    synthesize_component("dev", build)
+    assert pickle._Pickler._batch_setitems is original
