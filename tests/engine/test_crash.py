@@ -63,11 +63,15 @@ def _kill_and_rerun(workspace: EngineWorkspace, first_write_seen) -> None:
             assert time.monotonic() < deadline, "no write reached the stand-ins in 300 s"
             time.sleep(0.02)
     finally:
-        with contextlib.suppress(ProcessLookupError):  # it may have failed on its own
-            os.killpg(child.pid, signal.SIGKILL)
+        plugins = _kill_tree(child.pid)
         child.wait(timeout=60)
         log.close()
     assert child.returncode == -signal.SIGKILL
+    # The CLI starts each plugin (pulumi-resource-kubernetes, the dynamic-provider host) in a
+    # process group of its own, so killing the update's group leaves them running, orphaned,
+    # waiting on a dead engine; a crashed machine would not keep them either.
+    assert plugins, "the kill found no plugin processes under the update"
+    assert not [pid for pid in plugins if _alive(pid)], "plugin processes outlived the kill"
 
     # What the CLI tells a user after a killed update: the file backend's lock is left behind,
     # "delete the lock file with `pulumi cancel`".
@@ -86,3 +90,52 @@ def _kill_and_rerun(workspace: EngineWorkspace, first_write_seen) -> None:
     # And the state agrees with the world: a preview has nothing to do.
     preview, _ = workspace.run("preview-after-kill", stack.preview)
     assert {op for op, n in preview.change_summary.items() if n and op != "same"} == set()
+
+
+def _kill_tree(pid: int) -> list[int]:
+    """SIGKILL the update's process group and every process started under it; return the
+    descendants found. The group is stopped first, so no plugin starts between the look and
+    the kill (a killed parent's children are re-parented and could no longer be found)."""
+    with contextlib.suppress(ProcessLookupError):  # it may have failed on its own
+        os.killpg(pid, signal.SIGSTOP)
+    found = _descendants(pid)
+    for target in (pid, *found):
+        with contextlib.suppress(ProcessLookupError):
+            if target == pid:
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(target, signal.SIGKILL)
+    for target in found:  # reap-free wait: they are not our children once their parent died
+        deadline = time.monotonic() + 10
+        while _alive(target) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return found
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from /proc (field 4 of /proc/<pid>/stat is the parent)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # it ended while we looked
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running and not a zombie (a zombie holds no resources, only its exit status)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
