@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.bad_inputs import cases, run_case
+from bench.bad_inputs import Case, cases, run_case
 
 SAMPLE = (
     "identity duplicate environment key",
@@ -36,3 +36,30 @@ def test_sampled_bad_input_is_rejected_cleanly(name: str, tmp_path: Path) -> Non
     outcome = run_case(case, tmp_path)
     assert outcome.kind == "rejected", outcome.output[-2000:]
     assert outcome.leaked == []
+
+
+@pytest.mark.parametrize(
+    "stale",
+    [
+        Case("stale text edit", "bad", text=lambda t: t.replace("no such text", "x")),
+        Case("stale value edit", "bad", mutate=lambda doc: None),
+    ],
+    ids=["text", "mutate"],
+)
+def test_a_case_whose_edit_changes_nothing_fails_instead_of_passing(
+    stale: Case, tmp_path: Path
+) -> None:
+    with pytest.raises(AssertionError, match=r"stale .* edit \(Pulumi.dev.yaml\): the case's edit"):
+        run_case(stale, tmp_path)
+
+
+def test_a_value_of_another_type_is_a_change_though_python_calls_it_equal(tmp_path: Path) -> None:
+    """True == 1 in Python; in the stack file `true` and `1` differ, so the case runs."""
+    flipped = Case(
+        "bool for an int",
+        "bad",
+        mutate=lambda doc: doc["config"]["sophia-infra:snowflake"]["warehouses"]["API_WH"].update(
+            minClusterCount=True
+        ),
+    )
+    assert run_case(flipped, tmp_path).kind == "rejected"

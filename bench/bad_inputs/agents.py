@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from bench.bad_inputs.case import REPO_ROOT, Case
+from bench.bad_inputs.case import REPO_ROOT, Case, _require_change
 
 
 def agents_cases() -> list[Case]:
@@ -21,8 +21,7 @@ def agents_cases() -> list[Case]:
             target = directory / "agents.yaml"
             source = (REPO_ROOT / "components/snowflake/agents.yaml").read_text()
             new = edit(source)
-            if new == source:  # the file moved on and the edit no longer applies: fix the case
-                raise AssertionError(f"agents.yaml case: the edit changed nothing ({edit})")
+            _require_change(source, new, "agents.yaml")
             target.write_bytes(new if isinstance(new, bytes) else new.encode())
             return mock.patch("components.settings.agents.AGENTS_FILE", target)
 

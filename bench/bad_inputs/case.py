@@ -73,6 +73,12 @@ def _stack_text(stack: str) -> str:
     return (REPO_ROOT / f"Pulumi.{stack}.yaml").read_text()
 
 
+def _require_change(before: object, after: object, what: str) -> None:
+    """A case whose edit changes nothing tests nothing (the file it edits moved on): fail it."""
+    if after == before:
+        raise AssertionError(f"{what}: the case's edit changed nothing; fix the case")
+
+
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     if old not in text:

@@ -12,13 +12,17 @@ from typing import Any
 
 import yaml
 
-from bench.bad_inputs.case import REPO_ROOT, STACKS, Case, Outcome
+from bench.bad_inputs.case import REPO_ROOT, STACKS, Case, Outcome, _require_change
 from bench.bad_inputs.planted import PLANTED
 
 
 def _scratch(directory: Path) -> None:
     for name in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{s}.yaml" for s in STACKS)):
         shutil.copy(REPO_ROOT / name, directory / name)
+
+
+def _dump(doc: Any) -> str:
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
 def run_case(case: Case, directory: Path) -> Outcome:
@@ -29,10 +33,15 @@ def run_case(case: Case, directory: Path) -> Outcome:
         case.project(directory)
     if case.mutate is not None:
         doc = yaml.safe_load(stack_path.read_text())
+        before = _dump(doc)
         case.mutate(doc)
-        stack_path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+        after = _dump(doc)  # compared as text: True == 1 in Python, not in the file
+        _require_change(before, after, f"{case.name} ({stack_path.name})")
+        stack_path.write_text(after)
     if case.text is not None:
-        new = case.text(stack_path.read_text())
+        old = stack_path.read_text()
+        new = case.text(old)
+        _require_change(old, new, f"{case.name} ({stack_path.name})")
         stack_path.write_bytes(new if isinstance(new, bytes) else new.encode())
     if case.patch is not None:
         patches.append(case.patch(directory))
