@@ -112,13 +112,7 @@ def _run(
         )
 
     try:
-        result = policy.validate(args, report_violation)  # type: ignore[arg-type]
-        if isawaitable(result):
-            loop = asyncio.new_event_loop()
-            try:
-                loop.run_until_complete(result)
-            finally:
-                loop.close()
+        run_to_completion(policy.validate(args, report_violation))  # type: ignore[arg-type]
     except _NotApplicableError as error:
         report.skipped.append(Skipped(policy.name, subject, error.reason or "not applicable"))
     except UnknownValueError as error:
@@ -157,3 +151,14 @@ def _stack_resources(
         resource.parent = built.get(declared.parent)
         resource.dependencies = [built[d] for d in declared.dependencies if d in built]
     return list(built.values())
+
+
+def run_to_completion(result: Any) -> None:
+    """A pulumi_policy validator returns None or a coroutine: run the coroutine on a loop of its
+    own (the check runs outside any event loop). The policy tests call validators through this."""
+    if isawaitable(result):
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(result)
+        finally:
+            loop.close()

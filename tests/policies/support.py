@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from collections.abc import Mapping
-from inspect import isawaitable
 from typing import Any
 
 from pulumi_policy import (
@@ -19,6 +17,7 @@ from pulumi_policy import (
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from jobs.check.runner import run_to_completion
 from policies.sophia_policies import POLICIES, SECRETS_VIEW_REDACTED, SECRETS_VIEW_TAG
 
 ENGINE_VIEW: dict[str, str] = {}
@@ -48,15 +47,6 @@ def options(
     )
 
 
-def _await(result: Any) -> None:
-    if isawaitable(result):
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(result)
-        finally:
-            loop.close()
-
-
 def check(
     name: str,
     resource_type: str,
@@ -79,7 +69,9 @@ def check(
         dict(stack_tags if stack_tags is not None else ENGINE_VIEW),
     )
     try:
-        _await(policy(name).validate(args, lambda message, urn=None: messages.append(message)))
+        run_to_completion(
+            policy(name).validate(args, lambda message, urn=None: messages.append(message))
+        )
     except _NotApplicableError as error:
         raise NotApplicable(error.reason) from error
     return messages
@@ -118,5 +110,7 @@ def check_stack(
     args = StackValidationArgs(
         resources, dict(config or {}), dict(stack_tags if stack_tags is not None else ENGINE_VIEW)
     )
-    _await(policy(name).validate(args, lambda message, urn=None: found.append((message, urn))))
+    run_to_completion(
+        policy(name).validate(args, lambda message, urn=None: found.append((message, urn)))
+    )
     return found
