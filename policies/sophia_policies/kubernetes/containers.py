@@ -12,53 +12,45 @@ from ..common import as_number, get_path, is_list, label, resource_policy
 from .objects import POD_TYPES, pod_template
 
 
-def _pod_spec(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def _pod_containers(
+    resource_type: str, props: Mapping[str, Any], *, init: bool = True
+) -> Iterator[tuple[str, Mapping[str, Any], Mapping[str, Any]]]:
+    """(where, container, pod spec) for each container of the resource's pod template, its init
+    containers too unless `init` is False; nothing when it carries no pod spec. `where` names the
+    resource and the container for a message."""
     spec = get_path(pod_template(resource_type, props), "spec")
-    return spec if isinstance(spec, Mapping) else None
-
-
-def _containers(
-    spec: Mapping[str, Any], *, init: bool = True
-) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    if not isinstance(spec, Mapping):
+        return
+    resource = f"{resource_type.rsplit(':', 1)[-1]} {label(props)}"
     groups = ("containers", "initContainers") if init else ("containers",)
     for group in groups:
         items = spec.get(group)
         for item in items if is_list(items) else []:
             if isinstance(item, Mapping):
                 kind = "init container" if group == "initContainers" else "container"
-                yield f"{kind} {item.get('name', '?')}", item
-
-
-def _where(resource_type: str, props: Mapping[str, Any], container: str) -> str:
-    return f"{resource_type.rsplit(':', 1)[-1]} {label(props)} {container}"
+                yield f"{resource} {kind} {item.get('name', '?')}", item, spec
 
 
 def container_probes(
     resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]
 ) -> Iterator[str]:
-    spec = _pod_spec(resource_type, props)
-    if spec is None:
-        return
     required = list(config["requiredProbes"])
-    for name, container in _containers(spec, init=False):
+    for where, container, _ in _pod_containers(resource_type, props, init=False):
         missing = [p for p in required if not isinstance(container.get(p), Mapping)]
         if missing:
             yield (
-                f"{_where(resource_type, props, name)} has no {' or '.join(missing)}; Kubernetes "
-                "cannot tell when it is ready or stuck"
+                f"{where} has no {' or '.join(missing)}; Kubernetes cannot tell when it is "
+                "ready or stuck"
             )
 
 
 def container_resources(
     resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]
 ) -> Iterator[str]:
-    spec = _pod_spec(resource_type, props)
-    if spec is None:
-        return
     needed = [("requests", "cpu"), ("requests", "memory"), ("limits", "memory")]
     if config["requireCpuLimit"]:
         needed.append(("limits", "cpu"))
-    for name, container in _containers(spec):
+    for where, container, _ in _pod_containers(resource_type, props):
         missing = [
             f"{kind}.{resource}"
             for kind, resource in needed
@@ -66,9 +58,8 @@ def container_resources(
         ]
         if missing:
             yield (
-                f"{_where(resource_type, props, name)} sets no "
-                f"resources.{', resources.'.join(missing)}; every container needs CPU/memory "
-                "requests and limits"
+                f"{where} sets no resources.{', resources.'.join(missing)}; every container "
+                "needs CPU/memory requests and limits"
             )
 
 
@@ -81,11 +72,7 @@ def _security(spec: Mapping[str, Any], container: Mapping[str, Any], key: str) -
 def run_as_non_root(
     resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]
 ) -> Iterator[str]:
-    spec = _pod_spec(resource_type, props)
-    if spec is None:
-        return
-    for name, container in _containers(spec):
-        where = _where(resource_type, props, name)
+    for where, container, spec in _pod_containers(resource_type, props):
         if _security(spec, container, "runAsNonRoot") is not True:
             yield f"{where} may run as root; set securityContext.runAsNonRoot: true"
         elif as_number(_security(spec, container, "runAsUser")) == 0:
@@ -95,32 +82,24 @@ def run_as_non_root(
 def read_only_root_filesystem(
     resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]
 ) -> Iterator[str]:
-    spec = _pod_spec(resource_type, props)
-    if spec is None:
-        return
-    for name, container in _containers(spec):
+    for where, container, _ in _pod_containers(resource_type, props):
         if get_path(container, "securityContext", "readOnlyRootFilesystem") is not True:
             yield (
-                f"{_where(resource_type, props, name)} has a writable root filesystem; set "
-                "securityContext.readOnlyRootFilesystem: true (mount an emptyDir where it must "
-                "write)"
+                f"{where} has a writable root filesystem; set securityContext."
+                "readOnlyRootFilesystem: true (mount an emptyDir where it must write)"
             )
 
 
 def no_privilege_escalation(
     resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]
 ) -> Iterator[str]:
-    spec = _pod_spec(resource_type, props)
-    if spec is None:
-        return
-    for name, container in _containers(spec):
-        where = _where(resource_type, props, name)
+    for where, container, _ in _pod_containers(resource_type, props):
         if get_path(container, "securityContext", "privileged") is True:
             yield f"{where} is privileged; remove securityContext.privileged"
         if get_path(container, "securityContext", "allowPrivilegeEscalation") is not False:
             yield (
-                f"{where} may escalate privileges; set "
-                "securityContext.allowPrivilegeEscalation: false"
+                f"{where} may escalate privileges; set securityContext.allowPrivilegeEscalation: "
+                "false"
             )
 
 
@@ -139,11 +118,7 @@ def image_tag(image: str) -> tuple[str | None, bool]:
 def image_pinned(
     resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]
 ) -> Iterator[str]:
-    spec = _pod_spec(resource_type, props)
-    if spec is None:
-        return
-    for name, container in _containers(spec):
-        where = _where(resource_type, props, name)
+    for where, container, _ in _pod_containers(resource_type, props):
         image = container.get("image")
         if not isinstance(image, str) or not image:
             yield f"{where} names no image"
