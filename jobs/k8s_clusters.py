@@ -13,15 +13,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from components.yaml_files import load_yaml_file
 from jobs.harness import PROJECT, REPO_ROOT
 
 KEY = f"{PROJECT}:kubernetes"
 
 
 def _kubernetes_config(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text()) or {}
+    data = load_yaml_file(path) or {}  # strict, as the settings read it (duplicate keys refused)
     value = (data.get("config") or {}).get(KEY)
     return value if isinstance(value, dict) else {}
 

@@ -38,13 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from components.k8s.api_service import RETAINED_CONFIG_LABEL
 from components.k8s.canary import rollout_timeout_minutes
 from components.k8s.names import dns_label
 from components.k8s.pod import CONTAINER_NAME
 from components.settings.kubernetes import KubernetesSettings, ReleaseSettings
+from components.yaml_files import load_yaml_file
 from jobs.harness import PROJECT, REPO_ROOT
 
 EXIT_PASS, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
@@ -333,7 +332,7 @@ def prune(cluster: Cluster, name: str) -> list[tuple[str, str]]:
 def stack_settings(stack: str, root: Path = REPO_ROOT) -> tuple[KubernetesSettings, str]:
     path = root / f"Pulumi.{stack}.yaml"
     try:
-        config = yaml.safe_load(path.read_text())["config"]
+        config = load_yaml_file(path)["config"]  # its errors name the line, never quote it
         settings = KubernetesSettings.model_validate(config[f"{PROJECT}:kubernetes"])
         release = ReleaseSettings.model_validate(config[f"{PROJECT}:release"])
     except (OSError, KeyError, TypeError, ValueError) as error:

@@ -49,3 +49,17 @@ def test_two_stacks_installing_on_one_cluster_are_named(tmp_path: Path) -> None:
     assert controller_violations("dev", root) == []  # dev installs nothing
     _edit(root, "prod", install=False)
     assert controller_violations("staging", root) == []
+
+
+def test_a_repeated_key_in_a_stack_file_is_refused_not_resolved_to_the_last(tmp_path: Path) -> None:
+    """Read with the strict loader, as the settings read it: PyYAML alone would keep the second
+    `kubernetes` block and count the wrong cluster."""
+    import pytest
+
+    from components.yaml_files import YamlFileError
+
+    root = _copy_stacks(tmp_path)
+    path = root / "Pulumi.dev.yaml"
+    path.write_text(path.read_text() + f"  {KEY}:\n    cluster: sophia-prod\n")
+    with pytest.raises(YamlFileError, match=f"duplicate key '{KEY}'"):
+        controller_installs(root)

@@ -372,3 +372,16 @@ def test_the_release_workflow_gates_the_update_on_the_new_revision() -> None:
     wait_at = next(i for i, r in enumerate(runs) if "jobs.rollout_gate" in r and " wait " in r)
     assert snapshot_at < apply_at < wait_at == len(runs) - 1
     assert "--prune" in runs[wait_at]
+
+
+def test_a_broken_stack_file_is_named_with_its_line_and_never_quoted(tmp_path: Path) -> None:
+    """The gate reads the stack file with the project's strict loader: the error names file and
+    line; PyYAML's own text would quote the offending line (here a pasted token)."""
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  token: ghp_pasted: oops\n")
+    with pytest.raises(GateInputError) as raised:
+        rollout_gate.stack_settings("prod", tmp_path)
+    assert str(raised.value) == (
+        "Pulumi.prod.yaml: cannot read the kubernetes/release settings: Pulumi.prod.yaml is not "
+        "valid YAML: line 2, column 20: mapping values are not allowed in this context"
+    )
+    assert "ghp_pasted" not in str(raised.value)
