@@ -20,7 +20,7 @@ import pulumi
 from pulumi.runtime.config import get_config, is_config_secret
 from pydantic import Field, ValidationError
 
-from components.settings import checks, identity, stack_rules
+from components.settings import checks, commands, identity, schema, stack_rules
 from components.settings._base import CamelModel, KeyedValueError, raw_value
 from components.settings.agents import (
     AgentCatalog,
@@ -135,6 +135,9 @@ def load(
     project_dir = project_dir or Path.cwd()
     problems: list[str] = []
 
+    problems.extend(
+        schema.unknown_key_problems(_project_keys(), (*NON_SECRET_KEYS, *ALL_SECRET_KEYS))
+    )
     secret = {key for key in (*NON_SECRET_KEYS, *ALL_SECRET_KEYS) if _is_secret(key)}
     problems.extend(checks.secrecy_problems(secret, _raw))
 
@@ -168,6 +171,7 @@ def load(
     problems.extend(stack_rules.prod_rules(environment, raw))
     problems.extend(stack_rules.release_rules(environment, parts))
     problems.extend(stack_rules.reference_rules(parts))
+    problems.extend(stack_rules.connector_tag_rules(environment, parts))
     problems.extend(stack_rules.url_rules(raw))
     problems.extend(_area_rules(environment, parts))
     own_identity = identity.identity_of(stack, raw)
@@ -210,7 +214,7 @@ def load(
 
     missing_secrets = [key for key in REQUIRED_SECRET_KEYS if _raw(key) is None]
     problems.extend(
-        f"{PROJECT}:{key}: missing; set it with `pulumi config set --secret {key} <value>`"
+        f"{PROJECT}:{key}: missing; set it with `{commands.config_set(key)}`"
         for key in missing_secrets
     )
     problems = [_scrub(p, raw) for p in dict.fromkeys(problems)]  # dedupe, then hide secrets
@@ -355,6 +359,15 @@ def _scrub(problem: str, raw: Mapping[str, Any]) -> str:
 
 def _is_secret(key: str) -> bool:
     return is_config_secret(f"{PROJECT}:{key}")
+
+
+def _project_keys() -> set[str]:
+    """Every key of the project's namespace the program was handed (the language host sets them
+    all with `set_all_config`; a bare process reads PULUMI_CONFIG), read or not."""
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    keys = set(CONFIG.get()) | set(get_config_env())
+    return {key.removeprefix(f"{PROJECT}:") for key in keys if key.startswith(f"{PROJECT}:")}
 
 
 def _raw(key: str) -> str | None:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
 
 # Snowflake unquoted identifiers: start with a letter or underscore, then letters, digits,
@@ -42,6 +42,18 @@ class FrozenModel(BaseModel):
     # or a JSON document (json.dumps writes the non-standard `NaN`/`Infinity`).
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False, allow_inf_nan=False)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _each_once(cls, value: Any) -> Any:
+        """Every list in a stack file is a set: each value (or named item) once. One rule for
+        every model, so a new list field is covered without a validator of its own."""
+        repeated = repeated_items(value)
+        if repeated:
+            raise ValueError(
+                "lists each value once; repeated: " + ", ".join(repr(item) for item in repeated)
+            )
+        return value
+
 
 class CamelModel(FrozenModel):
     """A settings model whose stack-config keys are camelCase (Pulumi convention)."""
@@ -61,6 +73,34 @@ class KeyedValueError(ValueError):
         self.path = path
         self.value = value
         self.message = message
+
+
+def repeated_items(value: Any) -> list[Any]:
+    """Items a list/tuple holds more than once: scalars by value, models by their `name`.
+
+    No list this project reads means anything by a repeat (a notify threshold, a repository, an
+    IP range, a status code, a target named twice); a repeat is a copy-paste slip, and for some
+    (Snowflake's NOTIFY triggers, Estuary bindings) the service refuses it at `up` instead."""
+    if not isinstance(value, tuple | list):
+        return []
+    keys = []
+    for item in value:
+        if isinstance(item, BaseModel):
+            name = getattr(item, "name", None)
+            if not isinstance(name, str):
+                return []
+            keys.append(name)
+        elif isinstance(item, str | int | float) and not isinstance(item, bool):
+            keys.append(item)
+        else:
+            return []
+    seen: set[Any] = set()
+    repeated: list[Any] = []
+    for key in keys:
+        if key in seen and key not in repeated:
+            repeated.append(key)
+        seen.add(key)
+    return repeated
 
 
 def raw_value(value: Any, *path: str) -> Any:

@@ -121,6 +121,16 @@ class Catalog(_Strict):
     plan_model_mapping: dict[str, str] = {}
     agents: tuple[Agent, ...]
 
+    @field_validator("agents")
+    @classmethod
+    def _some_agents(cls, value: tuple[Agent, ...]) -> tuple[Agent, ...]:
+        if not value:
+            raise ValueError(
+                "lists no agents; the catalog declares at least one (each becomes a Cortex "
+                "Agent); allowed: a list of agents with name, model, instructions and tools"
+            )
+        return value
+
 
 @dataclass(frozen=True)
 class ResolvedAgent:

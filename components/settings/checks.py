@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from components.settings import identity
+from components.settings import commands, identity, schema
 from components.settings.credentials import (
     SECRET_KEYS as ALL_SECRET_KEYS,
 )
@@ -57,12 +57,10 @@ def secrecy_problems(secret: set[str], raw: Callable[[str], str | None]) -> list
         if key not in secret and engine_reports_secrets:
             problems.append(
                 f"{PROJECT}:{key}: is a secret but arrived in plain text (value not shown); set "
-                f"it with `pulumi config set --secret {key} <value>`"
+                f"it with `{commands.config_set(key)}`"
             )
         elif not text.strip() or _empty_leaf(text):
-            problems.append(
-                f"{PROJECT}:{key}: is empty; set it with `pulumi config set --secret {key} <value>`"
-            )
+            problems.append(f"{PROJECT}:{key}: is empty; set it with `{commands.config_set(key)}`")
     for key in sorted(secret & set(NON_SECRET_KEYS)):
         problems.append(
             f"{PROJECT}:{key}: is encrypted (`secure:` or --secret) but is not a secret key, so "
@@ -99,10 +97,7 @@ def source_credential_problems(estuary: EstuarySettings, raw_credentials: str | 
     for source in enabled:
         fields = SOURCE_CREDENTIAL_FIELDS[source]
         given = present.get(source)
-        hint = (
-            f"set it with `pulumi config set --secret --path "
-            f"'estuarySourceCredentials.{source}.<field>' <value>`"
-        )
+        hint = f"set it with `{commands.config_set(f'estuarySourceCredentials.{source}.<field>')}`"
         if given is None:
             problems.append(
                 f"{PROJECT}:estuarySourceCredentials.{source}: missing, but "
@@ -162,6 +157,9 @@ def file_problems(project_dir: Path, stack: str, own: identity.StackIdentity) ->
         short = identity.short_keys(config)
         if name == stack:
             problems.extend(stack_file_problems(stack, short, secret_keys))
+            project_config = project_doc.get("config")
+            if isinstance(project_config, dict):
+                problems.extend(schema.declared_type_problems(project_config, stack, short))
             continue
         problems.extend(
             f"{line}; names must be unique per stack (see components/settings/identity.py)"

@@ -43,8 +43,11 @@ REQUIRED_SECRET_KEYS = (
     "portkeyApiKey",
 )
 # Public by design, though shaped like a credential: Estuary's Supabase anon key is a JWT that
-# flowctl ships in its source (DEFAULT_PG_PUBLIC_TOKEN); it identifies the project, not a user.
-PUBLIC_TOKEN_PATHS = frozenset({"estuary.anonKey"})
+# flowctl ships in its source (DEFAULT_PG_PUBLIC_TOKEN, estuary/flow crates/flow-client
+# src/lib.rs); it identifies the project, not a user. Its payload says `"role": "anon"`; any
+# other role (Supabase's `service_role` key bypasses row-level security) is a secret, so the
+# path admits only a JWT whose payload role is one of these.
+PUBLIC_TOKEN_PATHS: dict[str, frozenset[str]] = {"estuary.anonKey": frozenset({"anon"})}
 
 # Token shapes, each from the issuer's documentation.
 _TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -130,6 +133,20 @@ def looks_like_credential(value: Any) -> str | None:
     return None
 
 
+def jwt_role(value: str) -> str | None:
+    """The `role` claim of a JWT's payload (RFC 7519: base64url JSON, second segment), unverified:
+    it only tells a public anon key from a privileged one."""
+    parts = value.strip().split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    role = payload.get("role") if isinstance(payload, dict) else None
+    return role if isinstance(role, str) else None
+
+
 def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     """(dotted path, leaf) pairs; a `{secure: ...}` mapping counts as one leaf."""
     if isinstance(value, Mapping) and not _is_secure(value):
@@ -151,9 +168,18 @@ def credential_problems(key: str, value: Any) -> list[str]:
     problems = []
     for path, leaf in leaves(value):
         where = f"{key}.{path}" if path else key
-        if where in PUBLIC_TOKEN_PATHS:
-            continue
         what = looks_like_credential(leaf)
+        if where in PUBLIC_TOKEN_PATHS and what == "a JWT":
+            role = jwt_role(leaf)
+            if role in PUBLIC_TOKEN_PATHS[where]:
+                continue
+            problems.append(
+                f"{PROJECT}:{where}: holds a JWT whose role is {role or '(none)'!r}, not a public "
+                f"key (allowed role: {', '.join(sorted(PUBLIC_TOKEN_PATHS[where]))}; value not "
+                "shown); a key with another role is a secret: keep it out of the stack file, "
+                "and rotate it if it was committed"
+            )
+            continue
         if what is not None:
             problems.append(
                 f"{PROJECT}:{where}: holds what looks like {what} in a key that is not secret "

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from components.settings._base import CamelModel
+from components.settings._base import CamelModel, KeyedValueError
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 # Stacks whose image must be immutable: what staging tested is byte-for-byte what prod runs.
@@ -233,7 +233,34 @@ class CanarySettings(CamelModel):
             raise ValueError(
                 "canary steps need at least one pause so the analysis can judge traffic"
             )
+        self._interval_fits_pauses()
         return self
+
+    def _interval_fits_pauses(self) -> None:
+        """The background analysis measures once per `interval` (Argo Rollouts
+        docs/features/analysis.md: a metric's `interval` between measurements, the first at the
+        start, before any canary traffic). A pause shorter than the interval lets its weight be
+        promoted with no measurement of it; longer than every pause, the analysis never judges."""
+        pauses = [
+            duration_seconds(step.pause.duration)
+            for step in self.effective_steps()
+            if step.pause is not None
+        ]
+        interval = duration_seconds(self.analysis_interval)
+        if pauses and interval > min(pauses):
+            shortest = next(
+                step.pause.duration
+                for step in self.effective_steps()
+                if step.pause is not None and duration_seconds(step.pause.duration) == min(pauses)
+            )
+            raise KeyedValueError(
+                ("canary", "analysisInterval"),
+                self.analysis_interval,
+                f"longer than the pause of {shortest}: the analysis measures once per interval, "
+                "so that step's traffic could be promoted unmeasured (and an interval longer "
+                "than every pause never judges at all); allowed: at most the shortest pause "
+                f"({shortest})",
+            )
 
     def effective_steps(self) -> tuple[CanaryStep, ...]:
         """The Rollout steps: the explicit ones, or the parallel-run split and hold."""

@@ -9,6 +9,7 @@ format: `<key> = <value>: <what is allowed>`.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,11 @@ from components.settings.kubernetes import check_canary_for_environment, check_i
 
 PROJECT = "sophia-infra"
 PROD_MIN_RETENTION_DAYS = 7
+# Estuary publishes each connector as `:dev` (every build of the main branch) and major release
+# tags `:v1`, `:v2`, ... (ghcr.io/estuary/<connector> tags; docs/estuary.md); only the latter
+# are releases. The same pattern is the policy pack's default (estuary-connector-tag-pinned).
+PINNED_CONNECTOR_TAG = re.compile(r"^:?v[0-9]+$")
+PINNED_TAG_ENVIRONMENTS = ("staging", "prod")
 MAX_RETENTION_DAYS = 90
 # Control-plane URLs that carry a token: (area, key) pairs.
 CONTROL_PLANE_URLS = (
@@ -74,6 +80,25 @@ def release_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str
                 f"{PROJECT}:kubernetes.canary.strategy = {kubernetes.canary.strategy!r}: {error}"
             )
     return problems
+
+
+def connector_tag_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str]:
+    """Staging and prod run released connector images: a moving tag (`dev`, `latest`) would
+    change what runs with no change to the stack, and staging would not test what prod runs."""
+    estuary = parts.get("estuary")
+    if environment not in PINNED_TAG_ENVIRONMENTS or estuary is None:
+        return []
+    tags = [("estuary.materializationTag", estuary.materialization_tag)]
+    tags += [
+        (f"estuary.sources.{name}.connectorTag", getattr(estuary.sources, name).connector_tag)
+        for name in estuary.sources.enabled()
+    ]
+    return [
+        f"{PROJECT}:{key} = {tag!r}: {environment} runs released connector images; allowed: a "
+        "release tag such as 'v1' (':dev' is every build of the connector's main branch)"
+        for key, tag in tags
+        if tag is not None and not PINNED_CONNECTOR_TAG.match(tag)
+    ]
 
 
 def reference_rules(parts: Mapping[str, Any]) -> list[str]:
