@@ -18,9 +18,10 @@ from typing import Any, Literal
 
 import pulumi
 from pulumi.runtime.config import get_config, is_config_secret
+from pulumi.runtime.mocks import MockMonitor
 from pydantic import Field, ValidationError
 
-from components.settings import checks, commands, identity, schema, stack_rules
+from components.settings import checks, commands, identity, placeholders, schema, stack_rules
 from components.settings._base import CamelModel, KeyedValueError, raw_value
 from components.settings.agents import (
     AgentCatalog,
@@ -183,6 +184,7 @@ def load(
             f"the stack name; stack {stack!r} has {identity.name_suffix(stack)!r} (remove the key)"
         )
     problems.extend(checks.file_problems(project_dir, stack, own_identity))
+    problems.extend(_placeholder_problems(stack, raw, project_dir))
 
     stack_settings = None
     if len(parts) == len(AREA_KEYS) + 1 and not problems:
@@ -237,6 +239,16 @@ def load(
         agents=agents,
         portkey_config_json=portkey_config_json,
     )
+
+
+def _placeholder_problems(stack: str, raw: Mapping[str, Any], project_dir: Path) -> list[str]:
+    """Refused where a real engine would act on them; under mocks (the offline synth, tests)
+    nothing can, so the stack is still shown, with one warning (placeholders.py)."""
+    offline = isinstance(pulumi.runtime.settings.get_monitor(), MockMonitor)
+    problems, warning = placeholders.load_problems(stack, raw, project_dir, offline)
+    if warning:
+        pulumi.log.warn(warning)
+    return problems
 
 
 def _area_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str]:
