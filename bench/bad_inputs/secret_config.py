@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bench.bad_inputs.case import Case, _at, _edit
 from bench.bad_inputs.planted import (
+    ANON_JWT,
     AWS_KEY,
     DER_PRIVATE_BODY,
     GITHUB_PAT,
@@ -14,6 +15,7 @@ from bench.bad_inputs.planted import (
     OPENAI_KEY,
     PEM_PRIVATE,
     REFRESH,
+    SERVICE_JWT,
     SLACK_TOKEN,
 )
 
@@ -117,6 +119,22 @@ def secret_cases() -> list[Case]:
         )
     )
     found.append(
-        Case("secret anon key is public (JWT allowed)", "fine", "dev", _at("estuary/anonKey", JWT))
+        Case(
+            "secret anon key is public (JWT allowed)",
+            "fine",
+            "dev",
+            _at("estuary/anonKey", ANON_JWT),
+        )
+    )
+    found.append(
+        Case(
+            "secret service_role JWT as the anon key",
+            "bad",
+            "dev",
+            _at("estuary/anonKey", SERVICE_JWT),
+        )
+    )
+    found.append(
+        Case("secret JWT without a role as the anon key", "bad", "dev", _at("estuary/anonKey", JWT))
     )
     return found

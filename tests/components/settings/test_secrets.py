@@ -145,10 +145,24 @@ def test_credential_in_a_non_secret_key_is_refused_and_hidden(
     assert f"sophia-infra:{'.'.join(path)}: holds what looks like {what}" in message
 
 
+# {"iss": "supabase", "role": "anon"}: the shape of flowctl's DEFAULT_PG_PUBLIC_TOKEN payload.
+ANON_JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJhbm9uIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+
+
 def test_estuary_anon_key_is_public_and_allowed() -> None:
     config = stack_config("dev")
-    config["estuary"]["anonKey"] = JWT
+    config["estuary"]["anonKey"] = ANON_JWT
     synthesize("dev", overrides={"estuary": config["estuary"]})
+
+
+def test_a_jwt_without_the_anon_role_is_not_the_anon_key() -> None:
+    config = stack_config("dev")
+    config["estuary"]["anonKey"] = JWT
+    message = rejected("dev", {"estuary": config["estuary"]})
+    assert (
+        "sophia-infra:estuary.anonKey: holds a JWT whose role is '(none)', not a public key"
+        in message
+    )
 
 
 def test_stack_file_secret_leaves_must_all_be_secure() -> None:
