@@ -168,7 +168,10 @@ def _print_check(synthesis: Synthesis, project_dir: Path, overrides: dict[str, s
     from jobs.stack_identity import guard_rail_violations, stack_identity_violations
 
     try:
-        config = load_policy_config(synthesis.stack)
+        environment = synthesis.outputs.get("environment")
+        config = load_policy_config(
+            synthesis.stack, environment=environment if isinstance(environment, str) else None
+        )
         report = run_checks(synthesis, config)
     except PolicyConfigError as error:
         print(f"error: {error}", file=sys.stderr)

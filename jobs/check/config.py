@@ -22,17 +22,19 @@ class PolicyConfigError(Exception):
     """The policy config file is missing, not JSON, or does not match a policy's schema."""
 
 
-def load_policy_config(stack: str, directory: Path | None = None) -> dict[str, Any]:
+def load_policy_config(
+    stack: str, directory: Path | None = None, environment: str | None = None
+) -> dict[str, Any]:
     """`policies/config/<stack>.json`: the file `pulumi preview --policy-pack-config` takes.
 
     Strict JSON: UTF-8, no duplicate keys (Python keeps the last one silently), no NaN/Infinity
     (not JSON; a NaN threshold compares false with everything and so switches a rule off).
+    `environment` (the stack's stage) only makes the message for a missing file exact.
     """
     directory = directory if directory is not None else POLICY_CONFIG_DIR
     path = directory / f"{stack}.json"
     if not path.exists():
-        known = ", ".join(sorted(p.stem for p in directory.glob("*.json"))) or "none"
-        raise PolicyConfigError(f"no policy config {path.name}; known: {known}")
+        raise PolicyConfigError(missing_config_message(stack, directory, environment))
     try:
         data = json.loads(
             path.read_bytes().decode("utf-8"),
@@ -46,6 +48,31 @@ def load_policy_config(stack: str, directory: Path | None = None) -> dict[str, A
     if not isinstance(data, dict):
         raise PolicyConfigError(f"{path.name} must be a JSON object keyed by policy name")
     return data
+
+
+def missing_config_message(stack: str, directory: Path, environment: str | None) -> str:
+    """Where the file goes, how to make it, and where it is documented."""
+    path = _shown(directory / f"{stack}.json")
+    known = sorted(p.stem for p in directory.glob("*.json"))
+    base = environment if environment in known else (known[0] if known else None)
+    how = (
+        f"create it from its stage's thresholds: `cp {_shown(directory / f'{base}.json')} {path}`"
+        if base
+        else "create it (a JSON object keyed by policy name)"
+    )
+    return (
+        f"no policy config {path} for stack {stack!r} (the thresholds `--check` and `pulumi "
+        f"preview --policy-pack-config {path}` use); {how}, then tune it (docs/policies.md, "
+        f"'Per-stack policy config'; `python -m jobs.new_stack` writes it for a new stack); "
+        f"known: {', '.join(known) or 'none'}"
+    )
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

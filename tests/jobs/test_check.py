@@ -362,8 +362,13 @@ def test_an_advisory_override_reports_without_failing(
     assert run_checks(synthesis, config).violations == []
 
 
-def test_a_missing_policy_config_names_the_known_ones() -> None:
-    with pytest.raises(
-        PolicyConfigError, match=r"no policy config qa.json; known: dev, prod, staging"
-    ):
-        load_policy_config("qa")
+def test_a_missing_policy_config_names_the_path_and_how_to_create_it() -> None:
+    with pytest.raises(PolicyConfigError) as raised:
+        load_policy_config("qa", environment="staging")
+    assert str(raised.value) == (
+        "no policy config policies/config/qa.json for stack 'qa' (the thresholds `--check` and "
+        "`pulumi preview --policy-pack-config policies/config/qa.json` use); create it from its "
+        "stage's thresholds: `cp policies/config/staging.json policies/config/qa.json`, then tune "
+        "it (docs/policies.md, 'Per-stack policy config'; `python -m jobs.new_stack` writes it "
+        "for a new stack); known: dev, prod, staging"
+    )
