@@ -169,8 +169,11 @@ def _print_check(synthesis: Synthesis, project_dir: Path, overrides: dict[str, s
 
     try:
         environment = synthesis.outputs.get("environment")
+        directory = project_dir / "policies" / "config"
         config = load_policy_config(
-            synthesis.stack, environment=environment if isinstance(environment, str) else None
+            synthesis.stack,
+            directory if directory.is_dir() else None,
+            environment if isinstance(environment, str) else None,
         )
         report = run_checks(synthesis, config)
     except PolicyConfigError as error:

@@ -68,4 +68,5 @@ def _policy_dir_patch(target: Path) -> contextlib.AbstractContextManager[Any]:
     """Point `load_policy_config` at `target` (its default argument, old or new code alike)."""
     from jobs import check
 
-    return mock.patch.object(check.load_policy_config, "__defaults__", (target,))
+    defaults = check.load_policy_config.__defaults__ or (None,)
+    return mock.patch.object(check.load_policy_config, "__defaults__", (target, *defaults[1:]))

@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - a table of cases reads better one case per line
 """Cases for what is not in the schema (issue 27): a top-level typo, a value against the type
 Pulumi.yaml declares, a repeat in a list that is a set, a moving connector tag in staging/prod,
 a canary analysis that cannot judge, an empty agent catalog."""
