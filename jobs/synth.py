@@ -169,11 +169,11 @@ def _print_check(synthesis: Synthesis, project_dir: Path, overrides: dict[str, s
 
     try:
         environment = synthesis.outputs.get("environment")
-        directory = project_dir / "policies" / "config"
+        directory = project_dir / "policies" / "config"  # the project's own, where it has one
         config = load_policy_config(
             synthesis.stack,
-            directory if directory.is_dir() else None,
-            environment if isinstance(environment, str) else None,
+            **({"directory": directory} if directory.is_dir() else {}),
+            environment=environment if isinstance(environment, str) else None,
         )
         report = run_checks(synthesis, config)
     except PolicyConfigError as error:

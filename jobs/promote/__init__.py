@@ -1,16 +1,19 @@
 """Promotion: `python -m jobs.promote --from staging --to prod [--min-soak 24h] [--apply]`.
 
 Moves the release of one stack (its `release` stack output) up one stage, dev -> staging ->
-prod, only when every gate passes, in this order:
+prod, only when every gate passes. Any two stacks promote by their stage, the stack file's
+`sophia-infra:environment` (a stack named dev, staging or prod without one is its own stage):
+`--from qa --to prod` works for a stack qa of stage staging. The gates, in this order:
 
-  stage-order            target is the next stage after the source (dev -> prod is refused)
+  stage-order            target's stage is the next after the source's, or the same stage in
+                         another stack (dev -> prod is refused, as is moving down)
   source-last-update     the source stack's most recent update succeeded
-  source-soak            that update finished at least --min-soak ago (default per target)
+  source-soak            that update finished at least --min-soak ago (default per target stage)
   source-drift           a refresh preview of the source shows no drift
   source-release         the source exports `release` with a digest-pinned `apiImage`
   target-policy-preview  a preview of the target, with the new release and the policy pack
                          (`policies/`), finishes without errors or mandatory violations
-  destructive-change     (prod only) no delete/replace of a protected or data-holding resource
+  destructive-change     (stage prod only) no delete/replace of a protected or data-holding resource
                          unless --allow-destructive names it (URN or resource name)
 
 Then it writes `sophia-infra:release: {apiImage: ...}` into `Pulumi.<to>.yaml` (a targeted edit;

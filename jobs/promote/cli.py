@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import jobs.promote
+from components.settings.identity import STACK_NAME
 from jobs.promote.durations import format_duration, parse_duration
 from jobs.promote.gates import DEFAULT_MIN_SOAK, STAGES
 from jobs.promote.outcome import GateRefused, PromotionFailed, PromotionResult
@@ -54,12 +55,24 @@ def main(
     parser = argparse.ArgumentParser(
         prog="python -m jobs.promote", description=jobs.promote.__doc__.split("\n")[0]
     )
-    parser.add_argument("--from", dest="source", required=True, choices=STAGES)
-    parser.add_argument("--to", dest="target", required=True, choices=STAGES)
+    parser.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        type=_stack_arg,
+        help="the stack whose release moves on (any stack; its stage is its environment)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        type=_stack_arg,
+        help=f"the stack that receives it: the next stage ({' -> '.join(STAGES)}) or the same",
+    )
     parser.add_argument(
         "--min-soak",
         type=_duration_arg,
-        help="minimum time since the source's last update (default: "
+        help="minimum time since the source's last update (default by the target's stage: "
         + ", ".join(f"{k} {format_duration(v)}" for k, v in DEFAULT_MIN_SOAK.items())
         + ")",
     )
@@ -107,6 +120,14 @@ def main(
     if args.markdown:
         args.markdown.write_text(summary, encoding="utf-8")
     return EXIT_PROMOTED
+
+
+def _stack_arg(text: str) -> str:
+    if not STACK_NAME.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a stack name (a lower-case letter then letters or digits)"
+        )
+    return text
 
 
 def _duration_arg(text: str) -> timedelta:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from components.yaml_files import YamlFileError, load_yaml_file
 from jobs.engine_events.fold import summarize
 from jobs.engine_events.outcome import destructive_changes, is_named
 from jobs.promote.durations import format_duration, timestamp
@@ -19,6 +21,7 @@ from jobs.promote.outcome import GateRefused, PromotionFailed
 from jobs.stack_ops import StackOperationError, StackOperations, UpdateRecord
 
 STAGES = ("dev", "staging", "prod")
+ENVIRONMENT_KEY = "sophia-infra:environment"
 DEFAULT_MIN_SOAK = {"staging": timedelta(hours=1), "prod": timedelta(hours=24)}
 DESTRUCTIVE_GATED_TARGETS = frozenset({"prod"})
 RELEASE_OUTPUT = "release"
@@ -26,20 +29,52 @@ RELEASE_OUTPUT = "release"
 _DIGEST_PINNED = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*@sha256:[0-9a-f]{64}$")
 
 
-def stage_order(source: str, target: str) -> None:
-    if source not in STAGES or target not in STAGES:
+def stage_of(repo_root: Path, stack: str) -> str:
+    """A stack's stage: its `sophia-infra:environment` (the stack `dev`, `staging` or `prod`
+    without one is its own stage), so any two stacks promote by stage, not by name."""
+    path = repo_root / f"Pulumi.{stack}.yaml"
+    environment: Any = None
+    if path.is_file():
+        try:
+            doc = load_yaml_file(path)
+        except YamlFileError as error:
+            raise PromotionFailed("stage-order", str(error)) from None
+        config = doc.get("config") if isinstance(doc, dict) else None
+        environment = config.get(ENVIRONMENT_KEY) if isinstance(config, dict) else None
+    if environment in STAGES:
+        return str(environment)
+    if environment is None and stack in STAGES:
+        return stack
+    raise GateRefused(
+        "stage-order",
+        f"stack {stack} has no stage: {ENVIRONMENT_KEY} in Pulumi.{stack}.yaml is "
+        f"{environment!r}; allowed: {', '.join(STAGES)}",
+    )
+
+
+def stage_order(
+    source: str, target: str, source_stage: str | None = None, target_stage: str | None = None
+) -> None:
+    """The target's stage is the source's next one, or the same stage in another stack."""
+    source_stage, target_stage = source_stage or source, target_stage or target
+    if source_stage not in STAGES or target_stage not in STAGES:
         raise GateRefused(
             "stage-order", f"stages are {' -> '.join(STAGES)}; got {source} -> {target}"
         )
-    src, dst = STAGES.index(source), STAGES.index(target)
-    if dst == src + 1:
+    src, dst = STAGES.index(source_stage), STAGES.index(target_stage)
+    if dst == src + 1 or (dst == src and source != target):
         return
+    moving = f"{_named(source, source_stage)} -> {_named(target, target_stage)}"
     if dst > src + 1:
         skipped = ", ".join(STAGES[src + 1 : dst])
-        reason = f"{source} -> {target} skips {skipped}; promote in order {' -> '.join(STAGES)}"
+        reason = f"{moving} skips {skipped}; promote in order {' -> '.join(STAGES)}"
     else:
-        reason = f"{source} -> {target} does not move up; promote in order {' -> '.join(STAGES)}"
+        reason = f"{moving} does not move up; promote in order {' -> '.join(STAGES)}"
     raise GateRefused("stage-order", reason)
+
+
+def _named(stack: str, stage: str) -> str:
+    return stack if stack == stage else f"{stack} ({stage})"
 
 
 def source_last_update(ops: StackOperations, source: str) -> tuple[UpdateRecord, str]:
@@ -69,8 +104,10 @@ def source_soak(
     label: str,
     now: datetime,
     min_soak: timedelta | None,
+    target_stage: str | None = None,
 ) -> str:
-    required = min_soak if min_soak is not None else DEFAULT_MIN_SOAK.get(target, timedelta(0))
+    stage = target_stage or target
+    required = min_soak if min_soak is not None else DEFAULT_MIN_SOAK.get(stage, timedelta(0))
     soaked = now - last.end_time
     if soaked < required:
         raise GateRefused(
@@ -156,13 +193,17 @@ def _preview_problems(target: str, outcome: Any) -> str | None:
 
 
 def destructive_change(
-    target: str, changes: Iterable[Any], allowed: set[str], notes: list[str]
+    target: str,
+    changes: Iterable[Any],
+    allowed: set[str],
+    notes: list[str],
+    target_stage: str | None = None,
 ) -> str | None:
     """Refuse an unnamed destructive change in a gated target; elsewhere only note them.
 
     Returns what the passed gate says, or None where the target is not gated."""
     dangerous = destructive_changes(changes)
-    if target in DESTRUCTIVE_GATED_TARGETS:
+    if (target_stage or target) in DESTRUCTIVE_GATED_TARGETS:
         blocked = [c for c in dangerous if not is_named(c, allowed)]
         if blocked:
             listed = "; ".join(f"{c.op} {c.type} {c.urn}" for c in blocked)

@@ -16,6 +16,7 @@ from jobs.promote.gates import (
     source_last_update,
     source_release,
     source_soak,
+    stage_of,
     stage_order,
     target_policy_preview,
 )
@@ -47,14 +48,15 @@ def promote(
         passed.append(f"{gate}: {detail}")
         log(f"ok  {gate}: {detail}")
 
-    stage_order(source, target)
-    ok("stage-order", f"{source} -> {target}")
+    source_stage, target_stage = stage_of(repo_root, source), stage_of(repo_root, target)
+    stage_order(source, target, source_stage, target_stage)
+    ok("stage-order", f"{source} ({source_stage}) -> {target} ({target_stage})")
 
     stack_file, policy_dir, policy_config = target_files(repo_root, target)
 
     last, label = source_last_update(ops, source)
     ok("source-last-update", f"{label} of {source} succeeded at {timestamp(last.end_time)}")
-    ok("source-soak", source_soak(source, target, last, label, now, min_soak))
+    ok("source-soak", source_soak(source, target, last, label, now, min_soak, target_stage))
     source_drift(ops, source)
     ok("source-drift", f"no drift on {source}")
     release = source_release(ops, source)
@@ -78,7 +80,7 @@ def promote(
         f"{target} preview passed the policy pack ({len(preview.changes)} resource changes)",
     )
 
-    destructive = destructive_change(target, preview.changes, allowed, notes)
+    destructive = destructive_change(target, preview.changes, allowed, notes, target_stage)
     if destructive is not None:
         ok("destructive-change", destructive)
 

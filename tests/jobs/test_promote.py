@@ -530,3 +530,54 @@ def test_parse_duration(text: str, seconds: int) -> None:
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="invalid duration"):
         parse_duration(text)
+
+
+# --- any two stacks, by stage ------------------------------------------------------------
+
+
+def _stack(repo: Path, name: str, environment: str) -> None:
+    text = STAGING_FILE.replace(
+        "config:\n", f"config:\n  sophia-infra:environment: {environment}\n"
+    )
+    (repo / f"Pulumi.{name}.yaml").write_text(text)
+    (repo / "policies" / "config" / f"{name}.json").write_text("{}\n")
+
+
+def test_a_stack_of_stage_staging_promotes_to_prod(repo, capsys) -> None:
+    _stack(repo, "qa", "staging")
+    ops = FakeOps(source="qa")
+    code, out, err = run(repo, capsys, ops, source="qa")
+    assert code == cli.EXIT_PROMOTED, err
+    assert "ok  stage-order: qa (staging) -> prod (prod)" in out
+    assert IMG_NEW in prod_text(repo)
+
+
+def test_promotion_into_a_new_stack_uses_its_stage_for_soak(repo, capsys) -> None:
+    _stack(repo, "rc", "staging")
+    ops = FakeOps(source="staging", target="rc")
+    ops.history_by_stack["staging"] = [succeeded(41, NOW - timedelta(minutes=10))]
+    code, _, err = run(repo, capsys, ops, source="staging", target="rc")
+    assert_refused(code, err, "source-soak")
+    assert "rc requires 1h" in err  # staging's default soak, by rc's stage
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "stages", "expected"),
+    [
+        ("qa", "dev", {"qa": "staging"}, "qa (staging) -> dev does not move up"),
+        ("dev", "perf", {"perf": "prod"}, "dev -> perf (prod) skips staging"),
+        ("dev", "qa", {"qa": "qa"}, "stack qa has no stage: sophia-infra:environment in "),
+    ],
+)
+def test_stage_order_by_stage(repo, capsys, source, target, stages, expected) -> None:
+    for name, stage in stages.items():
+        _stack(repo, name, stage)
+    code, _, err = run(repo, capsys, FakeOps(source=source, target=target), source=source, target=target)  # fmt: skip
+    assert_refused(code, err, "stage-order")
+    assert expected in err
+
+
+def test_stack_names_are_checked_by_the_cli(repo, capsys) -> None:
+    with pytest.raises(SystemExit):
+        run(repo, capsys, FakeOps(), source="Staging")
+    assert "'Staging' is not a stack name" in capsys.readouterr().err
