@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from jobs.harness import DeclaredResource, Synthesis
-from jobs.synth_tree import _short, _short_type, flatten
+from jobs.synth_tree import _short, _short_type, flatten, flatten_inputs
 
 
 def render_diff(base: Synthesis, head: Synthesis, hide_suffixes: bool = True) -> str:
@@ -27,7 +27,8 @@ def render_diff(base: Synthesis, head: Synthesis, hide_suffixes: bool = True) ->
     lines = [f"Diff {base.stack} -> {head.stack}: {len(changes)} resources differ"]
     if hide_suffixes:
         lines.append(
-            "(name differences that are only the stack suffix are hidden; --raw shows them)"
+            f"(differences that are only the stack in a name are hidden: the suffix, and "
+            f"{base.stack}/{head.stack} shown as {STACK_MARK}; --raw shows them)"
         )
     for kind, key, details in changes:
         lines.append(f"{ {'added': '+', 'removed': '-', 'changed': '~'}[kind] } {key}")
@@ -46,11 +47,11 @@ def diff_resources(base: Synthesis, head: Synthesis) -> Iterator[tuple[str, str,
         old, new = base_index.get(key), head_index.get(key)
         if old is None:
             assert new is not None
-            yield "added", key, [f"{k}: {_short(v)}" for k, v in flatten(new.inputs)]
+            yield "added", key, [f"{k}: {_short(v)}" for k, v in flatten_inputs(new)]
         elif new is None:
             yield "removed", key, []
         else:
-            details = list(_diff_values(old.inputs, new.inputs, ""))
+            details = list(_diff_flat(dict(flatten_inputs(old)), dict(flatten_inputs(new))))
             for option in ("protect", "retain_on_delete"):
                 if getattr(old, option) != getattr(new, option):
                     details.append(f"({option}): {getattr(old, option)} -> {getattr(new, option)}")
@@ -71,15 +72,27 @@ def graph_marks(
     }
 
 
+STACK_MARK = "<stack>"
+
+
 def _without_suffix(synthesis: Synthesis) -> Synthesis:
+    """Names that differ only by the stack: the Snowflake suffix (`_STAGING`) removed, and the
+    stack name inside a longer name (`sophia-staging`, `sophia/staging/`, `api.staging.sophia.ai`,
+    `@openai-staging`: next to '-', '/', '.', '_' or '@') replaced by `<stack>`. A value that is
+    the stack name alone (an environment label) is not a name and stays."""
     suffix = synthesis.outputs.get("nameSuffix") or ""
     pattern = re.compile(re.escape(suffix) + r"(?![A-Z0-9_])")
+    name = re.escape(synthesis.stack)
+    in_name = re.compile(
+        rf"(?<=[-/._@]){name}(?![A-Za-z0-9])|(?<![A-Za-z0-9]){name}(?=[-/._][A-Za-z0-9])"
+    )
 
     def strip(value: Any) -> Any:
         if isinstance(value, str):
-            return pattern.sub("", value) if suffix else value
+            value = pattern.sub("", value) if suffix else value
+            return in_name.sub(STACK_MARK, value)
         if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items()}
+            return {strip(k): strip(v) for k, v in value.items()}
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value
@@ -96,6 +109,10 @@ def _identity(resource: DeclaredResource) -> str:
 def _diff_values(old: Any, new: Any, path: str) -> Iterator[str]:
     old_flat = dict(flatten(old, path)) if isinstance(old, dict) else {path: old}
     new_flat = dict(flatten(new, path)) if isinstance(new, dict) else {path: new}
+    yield from _diff_flat(old_flat, new_flat)
+
+
+def _diff_flat(old_flat: dict[str, Any], new_flat: dict[str, Any]) -> Iterator[str]:
     for key in sorted(set(old_flat) | set(new_flat)):
         a, b = old_flat.get(key), new_flat.get(key)
         if key in old_flat and key in new_flat and _same(a, b):

@@ -56,7 +56,7 @@ def _render_node(
     body_prefix = prefix + ("" if top else ("   " if last else "│  "))
     kids = children.get(resource.urn, [])
     rail = "│  " if kids else "   "
-    for key, value in flatten(resource.inputs):
+    for key, value in flatten_inputs(resource):
         yield f"{body_prefix}{rail}  {key}: {_short(value)}"
     for index, child in enumerate(kids):
         yield from _render_node(child, children, body_prefix, last=index == len(kids) - 1)
@@ -69,6 +69,21 @@ def _short_type(type_: str) -> str:
     if "/" in module and module.startswith("index/"):
         return f"{package}:{name}"
     return type_
+
+
+# Kinds whose `data` values are strings to the API server (ConfigMap data is map[string]string;
+# Secret stringData likewise): a JSON document there is one string, shown as one.
+_STRING_DATA = {"kubernetes:core/v1:ConfigMap": "data", "kubernetes:core/v1:Secret": "stringData"}
+
+
+def flatten_inputs(resource: DeclaredResource) -> Iterator[tuple[str, Any]]:
+    """A resource's inputs as `flatten` shows them, but string data stays a string."""
+    field = _STRING_DATA.get(resource.type)
+    yield from flatten({k: v for k, v in resource.inputs.items() if k != field})
+    data = resource.inputs.get(field) if field else None
+    if isinstance(data, dict):
+        for name in sorted(data):
+            yield f"{field}.{name}", data[name]
 
 
 def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -120,5 +135,8 @@ def _one_line(record: dict[str, Any]) -> str:
 
 
 def _short(value: Any, limit: int = _MAX_VALUE) -> str:
+    """A value on one line; an empty string shows as `""`, never as a blank."""
+    if value == "":
+        return '""'
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -27,7 +27,8 @@ class SynthMocks(pulumi.runtime.Mocks):
 
     `kubernetes_auto_names`: answer a Kubernetes object registered without `metadata.name` with
     the name the provider would assign, so what consumes `obj.metadata.name` (a pod's
-    `configMapRef`) sees a name. Off for the synth, whose output shows such names as absent.
+    `configMapRef`) sees a name. Off for the synth, which shows `(computed: <name>-<random
+    suffix>)` there instead.
     """
 
     def __init__(self, kubernetes_auto_names: bool = False) -> None:
@@ -49,8 +50,10 @@ class SynthMocks(pulumi.runtime.Mocks):
             # consumes them (the API's ConfigMap, stack outputs) shows where the value comes from.
             if key not in args.inputs:
                 state[key] = f"(computed: {key})"
-        if self.kubernetes_auto_names and _auto_named_kubernetes(args):
-            state["metadata"] = _kubernetes_auto_name(args.name, args.inputs.get("metadata"))
+        if _auto_named_kubernetes(args):
+            state["metadata"] = _kubernetes_auto_name(
+                args.name, args.inputs.get("metadata"), computed=not self.kubernetes_auto_names
+            )
         return f"{args.name}-id", state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
@@ -80,22 +83,24 @@ def _auto_named_kubernetes(args: pulumi_mocks.MockResourceArgs) -> bool:
     return not (isinstance(metadata, dict) and metadata.get("name"))
 
 
-def _kubernetes_auto_name(name: str, metadata: Any) -> dict[str, Any]:
+def _kubernetes_auto_name(name: str, metadata: Any, computed: bool = False) -> dict[str, Any]:
     """The metadata the provider returns for an unnamed object.
 
     pulumi-kubernetes provider/pkg/metadata/naming.go `AssignNameIfAutonamable`: the name is
     `<logical name>-<8 random DNS-1123 characters>`, plus the `pulumi.com/autonamed: "true"`
     annotation. The suffix here is a hash of the logical name (8 hex characters, a subset of that
-    alphabet) so that runs are reproducible.
+    alphabet) so that runs are reproducible; `computed` (the synth) says what it will be instead,
+    `(computed: <name>-<random suffix>)`, so what consumes it (a pod's `configMapRef`, a
+    `secretKeyRef`) shows where its value comes from rather than a blank.
     """
-    suffix = hashlib.sha256(name.encode()).hexdigest()[:8]
+    suffix = "<random suffix>" if computed else hashlib.sha256(name.encode()).hexdigest()[:8]
     shown = dict(metadata) if isinstance(metadata, dict) else {}
     annotations = shown.get("annotations")
     shown["annotations"] = {
         **(annotations if isinstance(annotations, dict) else {}),
         "pulumi.com/autonamed": "true",
     }
-    shown["name"] = f"{name}-{suffix}"
+    shown["name"] = f"(computed: {name}-{suffix})" if computed else f"{name}-{suffix}"
     return shown
 
 
