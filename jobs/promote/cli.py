@@ -6,19 +6,22 @@ Exit codes: 0 promoted, 1 refused by a gate, 2 the job failed (jobs/promote/__in
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import jobs.promote
-from components.settings.identity import STACK_NAME
 from jobs.promote.durations import format_duration, parse_duration
 from jobs.promote.gates import DEFAULT_MIN_SOAK, STAGES
 from jobs.promote.outcome import GateRefused, PromotionFailed, PromotionResult
 from jobs.promote.plan import REPO_ROOT, promote
 from jobs.stack_ops import StackOperations
 
+# components/settings/identity.py STACK_NAME, restated: jobs/promote stays out of components
+# (tests/jobs/engine_events/test_package.py); the settings refuse any other name anyway.
+STACK_NAME = re.compile(r"^[a-z][a-z0-9]{0,15}$")
 EXIT_PROMOTED = 0
 EXIT_REFUSED = 1
 EXIT_FAILED = 2

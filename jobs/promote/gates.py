@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from components.yaml_files import YamlFileError, load_yaml_file
+import yaml
+
 from jobs.engine_events.fold import summarize
 from jobs.engine_events.outcome import destructive_changes, is_named
 from jobs.promote.durations import format_duration, timestamp
@@ -35,10 +36,10 @@ def stage_of(repo_root: Path, stack: str) -> str:
     path = repo_root / f"Pulumi.{stack}.yaml"
     environment: Any = None
     if path.is_file():
-        try:
-            doc = load_yaml_file(path)
-        except YamlFileError as error:
-            raise PromotionFailed("stage-order", str(error)) from None
+        try:  # plain PyYAML, as jobs/stack_file.py: jobs/promote stays out of components
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, OSError, UnicodeDecodeError) as error:
+            raise PromotionFailed("stage-order", f"{path.name}: {error}") from None
         config = doc.get("config") if isinstance(doc, dict) else None
         environment = config.get(ENVIRONMENT_KEY) if isinstance(config, dict) else None
     if environment in STAGES:

@@ -164,3 +164,31 @@ def test_json_lists_resources_in_urn_order_so_runs_compare_equal(tmp_path: Path)
     assert synth.main(["--stack", "dev", "--json", str(target)]) == 0
     urns = [r["urn"] for r in json.loads(target.read_text())["resources"]]
     assert urns == sorted(urns) and len(set(urns)) == len(urns)
+
+
+def test_diff_hides_the_stack_inside_names(capsys: pytest.CaptureFixture[str]) -> None:
+    assert synth.main(["--stack", "prod", "--diff", "staging"]) == 0
+    out = capsys.readouterr().out
+    assert "sophia-staging -> sophia-prod" not in out
+    assert "sophia/staging/" not in out and "@openai-staging" not in out
+    assert 'spec.hostnames: ["api.<stack>.sophia.ai"] -> ["api.sophia.ai"]' in out
+    # The stage is not a name: an environment label that differs still shows.
+    assert "metadata.labels.sophia.ai/environment: staging -> prod" in out
+    assert synth.main(["--stack", "prod", "--diff", "staging", "--raw"]) == 0
+    assert "metadata.namespace: sophia-staging -> sophia-prod" in capsys.readouterr().out
+
+
+def test_tree_shows_computed_values_not_blanks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert synth.main(["--stack", "prod"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "spec.template.spec.containers[0].envFrom[0]: configMapRef={name=(computed: "
+        "sophia-api-config-<random suffix>)}"
+    ) in out
+    assert "valueFrom.secretKeyRef.name: (computed: sophia-api-credentials-<random suffix>)" in out
+    assert 'data.PORTKEY_CONFIG: ""' in out  # empty by design: the key is bound to the config
+    # ConfigMap data is strings: a JSON value is shown as the string it is, not as fields.
+    assert 'data.CORTEX_AGENT: {"business_intelligence_agent": {"name": ' in out
+    assert "data.CORTEX_AGENT.business_intelligence_agent.name" not in out
+    blanks = [line for line in out.splitlines() if line.endswith(": ")]
+    assert blanks == []
