@@ -169,10 +169,13 @@ def _print_check(synthesis: Synthesis, project_dir: Path, overrides: dict[str, s
 
     try:
         environment = synthesis.outputs.get("environment")
-        directory = project_dir / "policies" / "config"  # the project's own, where it has one
+        # Another project directory (--project-dir) brings its own policies/config where it has
+        # one; this repository's is jobs.check.config.POLICY_CONFIG_DIR.
+        directory = project_dir / "policies" / "config"
+        own = directory.is_dir() and project_dir.resolve() != REPO_ROOT.resolve()
         config = load_policy_config(
             synthesis.stack,
-            **({"directory": directory} if directory.is_dir() else {}),
+            **({"directory": directory} if own else {}),
             environment=environment if isinstance(environment, str) else None,
         )
         report = run_checks(synthesis, config)

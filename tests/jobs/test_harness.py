@@ -134,9 +134,9 @@ def test_kubernetes_objects_are_auto_named_only_when_asked() -> None:
     # pulumi-kubernetes naming.go: "<logical name>-<8 characters>"
     assert re.fullmatch(r"app-config-[0-9a-f]{8}", named.outputs["generated"])
     assert named.outputs["fixed"] == "fixed"
-    # The synth's own mocks leave the name absent, as its output has always shown it.
+    # The synth's own mocks say the name is computed (issue 27: it was a blank in envFrom).
     plain = synthesize_component("dev", _unnamed_config_map)
-    assert plain.outputs["generated"] is None
+    assert plain.outputs["generated"] == "(computed: app-config-<random suffix>)"
     assert plain.outputs["fixed"] == "fixed"
 
 
