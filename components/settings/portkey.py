@@ -134,8 +134,6 @@ class FallbackSettings(_PortkeyModel):
     def _order(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
             raise ValueError("needs at least one target name (the primary)")
-        if len(set(value)) != len(value):
-            raise ValueError("a target may appear only once in the fallback order")
         return value
 
     @field_validator("on_status_codes")
@@ -339,9 +337,7 @@ class PortkeySettings(_PortkeyModel):
         names = [target.name for target in self.targets]
         if not names:
             raise ValueError("targets: needs at least one target")
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"targets: names must be unique; repeated: {duplicates}")
+        # a name given twice is refused for every list (components/settings/_base.py)
         unknown = [name for name in self.fallback.order if name not in names]
         if unknown:
             raise ValueError(f"fallback.order: unknown target(s) {unknown}; allowed: {names}")

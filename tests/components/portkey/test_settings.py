@@ -73,7 +73,11 @@ def _set(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
             ["primary-openai", "gpt-5"],
             "fallback.order: unknown target(s) ['gpt-5']; allowed:",
         ),
-        ("fallback.order", ["primary-openai", "primary-openai"], "a target may appear only once"),
+        (
+            "fallback.order",
+            ["primary-openai", "primary-openai"],
+            "lists each value once; repeated: 'primary-openai'",
+        ),
         ("budget.target", "nope", "budget.target: unknown target 'nope'; allowed:"),
         ("cache", {"mode": "simple", "maxAge": 59}, "allowed: 60..7776000 seconds"),
         ("cache", {"mode": "fuzzy"}, "Input should be 'simple' or 'semantic'"),
@@ -110,7 +114,8 @@ def test_bad_values_say_what_is_allowed(path: str, value: Any, expected: str) ->
 def test_duplicate_target_names_are_named() -> None:
     raw = _raw()
     raw["targets"][1]["name"] = "primary-openai"
-    assert "targets: names must be unique; repeated: ['primary-openai']" in _error(raw)
+    # One rule for every list (components/settings/_base.py): named items once, by name.
+    assert "lists each value once; repeated: 'primary-openai'" in _error(raw)
 
 
 def test_usage_limit_needs_a_workspace() -> None:
