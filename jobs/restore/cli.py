@@ -33,17 +33,33 @@ def _parser() -> argparse.ArgumentParser:
     point = parser.add_mutually_exclusive_group(required=True)
     point.add_argument("--at", metavar="ISO-8601", help="a time with its UTC offset")
     point.add_argument("--statement", metavar="QUERY_ID", help="restore to just before this query")
-    parser.add_argument("--to", metavar="NAME", help="the restored table's name (default: "
-                        "<TABLE>_RESTORED_<yyyymmddThhmmZ>)")
-    parser.add_argument("--dry-run", action="store_true",
-                        help=f"print the checks and SQL only (the default without {KEY_ENV})")
-    parser.add_argument("--swap", action="store_true",
-                        help="after every check, ALTER TABLE <table> SWAP WITH <restored>")
-    parser.add_argument("--allow-swap", metavar="URN",
-                        help="with --swap on a protected prod table: that table's URN")
-    parser.add_argument("--report-dir", type=Path, metavar="DIR",
-                        help=f"write the JSON and Markdown reports here (a real run: default "
-                        f"{DEFAULT_REPORT_DIR}/)")
+    parser.add_argument(
+        "--to",
+        metavar="NAME",
+        help="the restored table's name (default: <TABLE>_RESTORED_<yyyymmddThhmmZ>)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=f"print the checks and SQL only (the default without {KEY_ENV})",
+    )
+    parser.add_argument(
+        "--swap",
+        action="store_true",
+        help="after every check, ALTER TABLE <table> SWAP WITH <restored>",
+    )
+    parser.add_argument(
+        "--allow-swap",
+        metavar="URN",
+        help="with --swap on a protected prod table: that table's URN",
+    )
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"write the JSON and Markdown reports here (a real run: default "
+        f"{DEFAULT_REPORT_DIR}/)",
+    )
     parser.add_argument("--project-dir", type=Path, help=argparse.SUPPRESS)
     return parser
 
@@ -105,8 +121,10 @@ def main(
         try:
             paths = write_reports(report, directory, name)
         except OSError as err:
-            print(f"error: cannot write the reports to {directory}: {err.strerror or err}",
-                  file=sys.stderr)
+            print(
+                f"error: cannot write the reports to {directory}: {err.strerror or err}",
+                file=sys.stderr,
+            )
             return EXIT_COULD_NOT_CHECK
         print(f"reports: {paths[0]} {paths[1]}")
     return report.exit_code if report.exit_code is not None else EXIT_COULD_NOT_CHECK

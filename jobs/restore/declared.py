@@ -127,7 +127,9 @@ def resolve(tables: StackTables, text: str) -> DeclaredTable:
     return found
 
 
-def target_name(tables: StackTables, table: DeclaredTable, requested: str | None, default: str) -> str:
+def target_name(
+    tables: StackTables, table: DeclaredTable, requested: str | None, default: str
+) -> str:
     """`--to NAME` (or the default): a free-standing name the program does not declare."""
     name = identifier(requested, "--to") if requested is not None else default
     if name == table.name:
@@ -179,7 +181,9 @@ def _grants(resources: Iterable[Mapping[str, Any]]) -> dict[str, set[tuple[str, 
     return covered
 
 
-def _connection(resources: list[Mapping[str, Any]], provider_name: str, suffix: str) -> Connection | None:
+def _connection(
+    resources: list[Mapping[str, Any]], provider_name: str, suffix: str
+) -> Connection | None:
     for r in resources:
         if r["type"] == PROVIDER_TYPE and r["name"] == provider_name:
             i = r["inputs"]
@@ -209,9 +213,7 @@ def stack_tables(document: Mapping[str, Any]) -> StackTables:
     database = str(snowflake.get("database"))
     suffix = str(outputs.get("nameSuffix") or "")
     grants = _grants(resources)
-    schemas = {
-        r["inputs"].get("name"): r for r in resources if r["type"] == SCHEMA_TYPE
-    }
+    schemas = {r["inputs"].get("name"): r for r in resources if r["type"] == SCHEMA_TYPE}
     found = StackTables(
         stack=str(document["stack"]),
         database=database,
@@ -244,7 +246,11 @@ def stack_tables(document: Mapping[str, Any]) -> StackTables:
             continue
         i = r["inputs"]
         for binding in _parse_json(i.get("bindings")) or []:
-            table = (binding.get("resource") or {}).get("table") if isinstance(binding, Mapping) else None
+            table = (
+                (binding.get("resource") or {}).get("table")
+                if isinstance(binding, Mapping)
+                else None
+            )
             if not isinstance(table, str) or binding.get("disable"):
                 continue
             name = table.upper()

@@ -1,16 +1,16 @@
 """The checks that need the account, in order, then the clone, its verification and the swap.
 
-    exists          SHOW TABLES, exact name (a dropped table: UNDROP is suggested, never run)
-    point-in-time   for --statement: when it ran (ACCOUNT_USAGE.QUERY_HISTORY), under 14 days
-    retention       the point inside max(created_on, now - retention_time) + 1 h .. now
-    target-free     SHOW TABLES, exact name: the restored name does not exist
-    role            CURRENT_ROLE() owns the table (SWAP needs ownership of both tables)
-    writers-paused  the Estuary materialization writing the table is disabled (live spec)
-    clone           CREATE TABLE ... CLONE ... AT|BEFORE (...)
-    verify-rows     COUNT(*) of the source at the point = COUNT(*) of the clone
-    verify-grants   the declared grants cover the clone (re-granted where the clone has none)
-    verify-change-tracking  as the program declares it (re-set where the clone lost it)
-    swap            ALTER TABLE <table> SWAP WITH <restored> (only with --swap)
+exists          SHOW TABLES, exact name (a dropped table: UNDROP is suggested, never run)
+point-in-time   for --statement: when it ran (ACCOUNT_USAGE.QUERY_HISTORY), under 14 days
+retention       the point inside max(created_on, now - retention_time) + 1 h .. now
+target-free     SHOW TABLES, exact name: the restored name does not exist
+role            CURRENT_ROLE() owns the table (SWAP needs ownership of both tables)
+writers-paused  the Estuary materialization writing the table is disabled (live spec)
+clone           CREATE TABLE ... CLONE ... AT|BEFORE (...)
+verify-rows     COUNT(*) of the source at the point = COUNT(*) of the clone
+verify-grants   the declared grants cover the clone (re-granted where the clone has none)
+verify-change-tracking  as the program declares it (re-set where the clone lost it)
+swap            ALTER TABLE <table> SWAP WITH <restored> (only with --swap)
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ def _exact(rows: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
 def _aware(value: Any, check: str) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    raise CouldNotCheck(check, f"Snowflake returned {type(value).__name__} where a time was expected")
+    raise CouldNotCheck(
+        check, f"Snowflake returned {type(value).__name__} where a time was expected"
+    )
 
 
 def planned(plan: Plan) -> list[tuple[str, Any]]:
@@ -197,7 +199,9 @@ def _writers(plan: Plan, report: RestoreReport, estuary: LiveSpecs | None) -> No
     if disabled is None:
         raise CouldNotCheck("writers-paused", f"{writer} has no live spec in Estuary")
     if not disabled:
-        raise CheckRefused("writers-paused", f"{writer} is running and writes this table; {PAUSE_HOW}")
+        raise CheckRefused(
+            "writers-paused", f"{writer} is running and writes this table; {PAUSE_HOW}"
+        )
     report.line("writers-paused", "passed", f"{writer} is disabled (shards.disable)")
 
 

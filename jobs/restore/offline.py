@@ -40,7 +40,13 @@ class Plan:
     swap: bool
 
 
-def plan(request: Request, tables: StackTables, environment: str | None, now: datetime, report: RestoreReport) -> Plan:
+def plan(
+    request: Request,
+    tables: StackTables,
+    environment: str | None,
+    now: datetime,
+    report: RestoreReport,
+) -> Plan:
     """declared-object, point-in-time (offline part), target-name, swap-allowed; in order."""
     try:
         table = resolve(tables, request.table)
@@ -57,7 +63,9 @@ def plan(request: Request, tables: StackTables, environment: str | None, now: da
         if (request.at is None) == (request.statement is None):
             raise PointError("give exactly one of --at TIME or --statement QUERY_ID")
         point = (
-            parse_at(request.at, now) if request.at is not None else parse_statement(request.statement or "")
+            parse_at(request.at, now)
+            if request.at is not None
+            else parse_statement(request.statement or "")
         )
     except PointError as err:
         raise CheckRefused("point-in-time", str(err)) from None
@@ -82,15 +90,15 @@ def plan(request: Request, tables: StackTables, environment: str | None, now: da
     except NameError_ as err:
         raise CheckRefused("target-name", str(err)) from None
     report.target = target
-    report.line(
-        "target-name", "passed", f"{table.schema}.{target} is not declared by the program"
-    )
+    report.line("target-name", "passed", f"{table.schema}.{target} is not declared by the program")
 
     _swap_allowed(request, table, environment, report)
     return Plan(table=table, point=point, target=target, swap=request.swap)
 
 
-def _swap_allowed(request: Request, table: DeclaredTable, environment: str | None, report: RestoreReport) -> None:
+def _swap_allowed(
+    request: Request, table: DeclaredTable, environment: str | None, report: RestoreReport
+) -> None:
     if request.allow_swap is not None and not request.swap:
         raise CheckRefused("swap-allowed", "--allow-swap is given without --swap")
     if not request.swap:
@@ -107,5 +115,7 @@ def _swap_allowed(request: Request, table: DeclaredTable, environment: str | Non
     report.line(
         "swap-allowed",
         "passed",
-        f"--swap allowed ({'--allow-swap names ' + table.urn if gated else 'not a protected prod table'})",
+        "--swap allowed ("
+        + (f"--allow-swap names {table.urn}" if gated else "not a protected prod table")
+        + ")",
     )

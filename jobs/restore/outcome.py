@@ -57,7 +57,9 @@ class RestoreReport:
     checks: list[CheckLine] = field(default_factory=list)
     statements: list[Executed] = field(default_factory=list)
     planned_sql: list[str] = field(default_factory=list)
-    planned_checks: list[str] = field(default_factory=list)  # the check each planned statement serves
+    planned_checks: list[str] = field(
+        default_factory=list
+    )  # the check each planned statement serves
     notes: list[str] = field(default_factory=list)
     outcome: str = "running"  # done | refused | could-not-check | dry-run
     exit_code: int | None = None

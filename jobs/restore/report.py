@@ -25,9 +25,14 @@ def render_text(report: RestoreReport) -> str:
         "",
         "checks, in order:",
     ]
-    lines += [f"  {c.check:<24} {_MARK.get(c.status, c.status):<16} {c.detail}" for c in report.checks]
+    lines += [
+        f"  {c.check:<24} {_MARK.get(c.status, c.status):<16} {c.detail}" for c in report.checks
+    ]
     if report.planned_sql:
-        lines += ["", "SQL, in order (GRANT and SET CHANGE_TRACKING only where the clone lacks it):"]
+        lines += [
+            "",
+            "SQL, in order (GRANT and SET CHANGE_TRACKING only where the clone lacks it):",
+        ]
         lines += [
             f"  [{check}] {text};"
             for check, text in zip(report.planned_checks, report.planned_sql, strict=True)
@@ -47,7 +52,8 @@ def render_markdown(report: RestoreReport) -> str:
         f"({'dry run' if report.dry_run else 'run'})",
         "",
         f"Point: {report.point}. Swap: {'yes' if report.swap else 'no'}. "
-        f"Query tag: `{report.query_tag}`. Outcome: **{report.outcome}** (exit {report.exit_code}).",
+        f"Query tag: `{report.query_tag}`. "
+        f"Outcome: **{report.outcome}** (exit {report.exit_code}).",
         "",
         "| check | status | detail |",
         "|---|---|---|",
@@ -74,6 +80,8 @@ def write_reports(report: RestoreReport, directory: Path, name: str) -> tuple[Pa
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / f"{name}.json"
     md_path = directory / f"{name}.md"
-    json_path.write_text(json.dumps(report.to_json(), indent=2, default=str) + "\n", encoding="utf-8")
+    json_path.write_text(
+        json.dumps(report.to_json(), indent=2, default=str) + "\n", encoding="utf-8"
+    )
     md_path.write_text(render_markdown(report), encoding="utf-8")
     return json_path, md_path

@@ -65,7 +65,9 @@ def _when(point: PointInTime) -> exp.HistoricalData:
     )
 
 
-def clone_at(target: tuple[str, str, str], source: tuple[str, str, str], point: PointInTime) -> exp.Create:
+def clone_at(
+    target: tuple[str, str, str], source: tuple[str, str, str], point: PointInTime
+) -> exp.Create:
     """CREATE TABLE target CLONE source AT|BEFORE (...): never OR REPLACE, never IF NOT EXISTS."""
     src = table(*source)
     src.set("when", _when(point))
