@@ -15,7 +15,6 @@ swap            ALTER TABLE <table> SWAP WITH <restored> (only with --swap)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -267,7 +266,6 @@ def _verify_change_tracking(
     session: Session,
     report: RestoreReport,
     dst: tuple[str, str, str],
-    show: Callable[..., Any] = sql.show_tables,
 ) -> None:
     if not declared:
         report.line(
@@ -276,7 +274,8 @@ def _verify_change_tracking(
         return
 
     def tracking() -> str:
-        row = _exact(_run(session, "verify-change-tracking", show(dst[0], dst[1], dst[2])), dst[2])
+        rows = _run(session, "verify-change-tracking", sql.show_tables(*dst))
+        row = _exact(rows, dst[2])
         return str((row or {}).get("change_tracking", "")).upper()
 
     state = tracking()

@@ -86,7 +86,15 @@ def _dry_run(the_plan: Plan, report: RestoreReport) -> None:
         if check == "verify-change-tracking" and not the_plan.table.change_tracking:
             report.line(check, "skipped", "the program declares no change tracking here")
             continue
-        report.line(check, "would-run", "needs the account (credentials): not checked in a dry run")
+        detail = "needs the account (credentials): not checked in a dry run"
+        if check == "writers-paused":
+            writer = the_plan.table.writer
+            detail += (
+                f"; {writer} writes this table and must be disabled"
+                if writer
+                else "; no Estuary materialization writes this table"
+            )
+        report.line(check, "would-run", detail)
     if the_plan.swap:
         report.line("swap", "would-run", "ALTER TABLE ... SWAP WITH, after every check passed")
 

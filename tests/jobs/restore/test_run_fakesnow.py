@@ -442,3 +442,27 @@ def test_a_login_failure_is_could_not_check(
         in ran.err
     )
     assert PEM.splitlines()[1] not in ran.text
+
+
+def test_like_wildcards_do_not_stand_in_for_the_name(
+    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+) -> None:
+    # `_` matches any character in SHOW TABLES LIKE: USERXSESSIONS is not USER_SESSIONS.
+    fake_account.create_table(
+        (DB, "PUBLIC", "USERXSESSIONS"), "X INT", owner="SYSADMIN", retention_days=14
+    )
+    at = clock.advance(days=1).isoformat()
+    clock.advance(days=1)
+    ran = run(
+        prod,
+        ["--stack", "prod", "--table", "PUBLIC.USER_SESSIONS", "--at", at],
+        clock,
+        fake_account,
+        tmp_path,
+    )
+    assert ran.code == 1
+    assert f"{DB}.PUBLIC.USER_SESSIONS does not exist" in ran.err
+    shown = fake_account.run_raw(f"SHOW TABLES LIKE 'USER_SESSIONS' IN SCHEMA {DB}.PUBLIC")
+    assert [r["name"] for r in shown] == [
+        "USERXSESSIONS"
+    ]  # fakesnow applies LIKE as Snowflake does
