@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from jobs.restore.run import LIVE_CHECKS
 from tests.jobs.restore.helpers import (
     API_GRANTS,
     DB,
@@ -24,21 +25,7 @@ SESSIONS_URN = (
     "urn:pulumi:prod::sophia-infra::sophia:snowflake:Database$snowflake:index/table:Table::"
     "sophia-table-public-user_sessions"
 )
-ALL_PASSED = [
-    "declared-object",
-    "point-in-time",
-    "target-name",
-    "swap-allowed",
-    "exists",
-    "retention",
-    "target-free",
-    "role",
-    "writers-paused",
-    "clone",
-    "verify-rows",
-    "verify-grants",
-    "verify-change-tracking",
-]
+ALL_PASSED = ["declared-object", "point-in-time", "target-name", "swap-allowed", *LIVE_CHECKS]
 
 
 @pytest.fixture
@@ -46,22 +33,28 @@ def prod(document: Callable[[str], Any]) -> dict[str, Any]:
     return document("prod")
 
 
+@pytest.fixture
+def restore(
+    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+) -> Callable[..., Any]:
+    """`python -m jobs.restore` for prod on the fake account (options as keywords)."""
+    return lambda args, **options: run(prod, args, clock, fake_account, tmp_path, **options)
+
+
+def sessions_at(at: str, *more: str) -> list[str]:
+    return ["--stack", "prod", "--table", "PUBLIC.USER_SESSIONS", "--at", at, *more]
+
+
 def _count(account: Any, name: str) -> int:
     return account.run_raw(f"SELECT COUNT(*) AS N FROM {DB}.PUBLIC.{name}")[0]["N"]
 
 
 def test_restore_to_a_new_name(
-    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+    restore: Callable[..., Any], prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
 ) -> None:
     history = sessions_with_an_incident(fake_account, clock)
     at = history.loaded.isoformat()
-    ran = run(
-        prod,
-        ["--stack", "prod", "--table", "PUBLIC.USER_SESSIONS", "--at", at],
-        clock,
-        fake_account,
-        tmp_path,
-    )
+    ran = restore(sessions_at(at))
     assert ran.code == 0, ran.text
     target = f"USER_SESSIONS_RESTORED_{history.loaded.strftime('%Y%m%dT%H%MZ')}"
     assert _count(fake_account, target) == 5 and _count(fake_account, "USER_SESSIONS") == 0
@@ -104,12 +97,12 @@ def test_restore_to_a_new_name(
 
 
 def test_swap_then_swap_back(
-    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+    restore: Callable[..., Any], prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
 ) -> None:
     history = sessions_with_an_incident(fake_account, clock)
     args = ["--stack", "prod", "--table", "PUBLIC.USER_SESSIONS", "--at", history.loaded.isoformat(),
             "--to", "SESSIONS_BACK", "--swap", "--allow-swap", SESSIONS_URN]  # fmt: skip
-    ran = run(prod, args, clock, fake_account, tmp_path)
+    ran = restore(args)
     assert ran.code == 0, ran.text
     assert ran.report is not None and ran.report["checks"][-1]["check"] == "swap"
     assert (_count(fake_account, "USER_SESSIONS"), _count(fake_account, "SESSIONS_BACK")) == (5, 0)
@@ -121,32 +114,18 @@ def test_swap_then_swap_back(
 
 
 def test_a_swap_of_a_protected_prod_table_needs_its_urn(
-    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+    restore: Callable[..., Any], prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
 ) -> None:
     history = sessions_with_an_incident(fake_account, clock)
-    base = [
-        "--stack",
-        "prod",
-        "--table",
-        "PUBLIC.USER_SESSIONS",
-        "--at",
-        history.loaded.isoformat(),
-        "--swap",
-    ]
-    ran = run(prod, base, clock, fake_account, tmp_path)
+    base = sessions_at(history.loaded.isoformat(), "--swap")
+    ran = restore(base)
     assert ran.code == 1
     assert (
         "swap-allowed             REFUSED          PUBLIC.USER_SESSIONS is protected in prod: a swap "
         "replaces the live table, so it needs --allow-swap naming its URN: --allow-swap "
         f"{SESSIONS_URN}"
     ) in ran.err
-    ran = run(
-        prod,
-        [*base, "--allow-swap", "sophia-table-public-user_sessions"],
-        clock,
-        fake_account,
-        tmp_path,
-    )
+    ran = restore([*base, "--allow-swap", "sophia-table-public-user_sessions"])
     assert ran.code == 1
     assert "naming its URN (it names 'sophia-table-public-user_sessions')" in ran.err
     assert fake_account.connects == []  # refused before logging in
@@ -154,19 +133,13 @@ def test_a_swap_of_a_protected_prod_table_needs_its_urn(
 
 
 def test_a_point_outside_the_window_is_refused(
-    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+    restore: Callable[..., Any], prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
 ) -> None:
     # Live retention 1 day where the stack declares 14 (drift): the offline check passes, the
     # live one refuses before anything is created.
     history = sessions_with_an_incident(fake_account, clock, retention_days=1)
     at = history.loaded.isoformat()
-    ran = run(
-        prod,
-        ["--stack", "prod", "--table", "PUBLIC.USER_SESSIONS", "--at", at],
-        clock,
-        fake_account,
-        tmp_path,
-    )
+    ran = restore(sessions_at(at))
     assert ran.code == 1
     assert ran.report is not None
     refused = ran.report["checks"][-1]
@@ -189,19 +162,13 @@ def test_a_point_outside_the_window_is_refused(
 
 
 def test_a_point_before_the_table_existed_is_refused(
-    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+    restore: Callable[..., Any], prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
 ) -> None:
     sessions_with_an_incident(fake_account, clock)  # created 9 days ago, 14 days' retention
     at = fake_account.tables[
         SESSIONS
     ].created_on.isoformat()  # inside retention, not after creation
-    ran = run(
-        prod,
-        ["--stack", "prod", "--table", "PUBLIC.USER_SESSIONS", "--at", at],
-        clock,
-        fake_account,
-        tmp_path,
-    )
+    ran = restore(sessions_at(at))
     assert ran.code == 1, ran.text
     assert "before or too close to the creation edge" in ran.err
 
@@ -222,23 +189,14 @@ def test_the_stand_in_refuses_what_the_job_would_not_send(clock: Any, fake_accou
 
 
 def test_a_taken_target_name_is_refused(
-    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+    restore: Callable[..., Any], prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
 ) -> None:
     history = sessions_with_an_incident(fake_account, clock)
     fake_account.create_table(
         (DB, "PUBLIC", "SESSIONS_BACK"), "X INT", owner="SYSADMIN", retention_days=14
     )
-    args = [
-        "--stack",
-        "prod",
-        "--table",
-        "PUBLIC.USER_SESSIONS",
-        "--at",
-        history.loaded.isoformat(),
-        "--to",
-        "sessions_back",
-    ]
-    ran = run(prod, args, clock, fake_account, tmp_path)
+    args = sessions_at(history.loaded.isoformat(), "--to", "sessions_back")
+    ran = restore(args)
     assert ran.code == 1
     assert (
         f"target-free              REFUSED          {DB}.PUBLIC.SESSIONS_BACK already exists; pick another name with --to"
@@ -262,14 +220,14 @@ def test_the_clone_statement_itself_refuses_a_taken_name(clock: Any, fake_accoun
 
 
 def test_a_missing_or_dropped_table(
-    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+    restore: Callable[..., Any], prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
 ) -> None:
     fake_account.run_raw(f"CREATE DATABASE {DB}")
     fake_account.run_raw(f"CREATE SCHEMA {DB}.PUBLIC")
     at = clock.advance(days=1).isoformat()
     clock.advance(days=1)
     args = ["--stack", "prod", "--table", "PUBLIC.USER_SESSIONS", "--at", at]
-    ran = run(prod, args, clock, fake_account, tmp_path)
+    ran = restore(args)
     assert ran.code == 1
     assert (
         f"exists                   REFUSED          {DB}.PUBLIC.USER_SESSIONS does not exist\n"
@@ -278,7 +236,7 @@ def test_a_missing_or_dropped_table(
     fake_account.create_table(SESSIONS, "SESSION_ID VARCHAR", owner="SYSADMIN", retention_days=14)
     clock.advance(hours=2)
     fake_account.drop_table(SESSIONS)
-    ran = run(prod, args, clock, fake_account, tmp_path)
+    ran = restore(args)
     assert ran.code == 1
     assert "does not exist; it was dropped at" in ran.err
     assert (
@@ -289,20 +247,14 @@ def test_a_missing_or_dropped_table(
 
 
 def test_the_session_role_must_own_the_table(
-    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+    restore: Callable[..., Any], prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
 ) -> None:
     fake_account.create_table(
         SESSIONS, "SESSION_ID VARCHAR", owner="SOPHIA_ADMIN", retention_days=14
     )
     clock.advance(days=2)
     at = clock.advance(days=1).isoformat()
-    ran = run(
-        prod,
-        ["--stack", "prod", "--table", "PUBLIC.USER_SESSIONS", "--at", at],
-        clock,
-        fake_account,
-        tmp_path,
-    )
+    ran = restore(sessions_at(at))
     assert ran.code == 1
     assert (
         f"role                     REFUSED          the session's role SYSADMIN does not own {DB}.PUBLIC.USER_SESSIONS "
@@ -311,11 +263,11 @@ def test_the_session_role_must_own_the_table(
 
 
 def test_a_statement_id(
-    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+    restore: Callable[..., Any], prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
 ) -> None:
     history = sessions_with_an_incident(fake_account, clock)
     args = ["--stack", "prod", "--table", "PUBLIC.USER_SESSIONS", "--statement", history.incident]
-    ran = run(prod, args, clock, fake_account, tmp_path)
+    ran = restore(args)
     assert ran.code == 0, ran.text
     target = f"USER_SESSIONS_BEFORE_{history.incident[:8].upper()}"
     assert _count(fake_account, target) == 5
@@ -323,24 +275,23 @@ def test_a_statement_id(
     assert clone["sql"].endswith(f"BEFORE (STATEMENT => '{history.incident}')")
     # a query id past 14 days is refused
     clock.advance(days=12)
-    ran = run(prod, [*args, "--to", "OTHER"], clock, fake_account, tmp_path)
+    ran = restore([*args, "--to", "OTHER"])
     assert ran.code == 1
     assert "days ago; time travel accepts query ids of the last 14 days only" in ran.err
     # an id the history does not know cannot be checked (exit 2)
-    ran = run(
-        prod,
-        [*args[:-1], "01b2c3d4-0000-1a2b-0000-00000000abcd", "--to", "OTHER2"],
-        clock,
-        fake_account,
-        tmp_path,
-    )
+    ran = restore([*args[:-1], "01b2c3d4-0000-1a2b-0000-00000000abcd", "--to", "OTHER2"])
     assert ran.code == 2
     assert "is not in SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY" in ran.err
 
 
 @pytest.mark.parametrize("clone_keeps", [False, True])
 def test_change_tracking_as_declared(
-    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path, clone_keeps: bool
+    restore: Callable[..., Any],
+    prod: dict[str, Any],
+    clock: Any,
+    fake_account: Any,
+    tmp_path: Path,
+    clone_keeps: bool,
 ) -> None:
     fake_account.clone_keeps_change_tracking = clone_keeps  # GUESS either way: both are covered
     embeddings = (DB, "CORTEX_VECTORS", "EMBEDDINGS")
@@ -351,13 +302,7 @@ def test_change_tracking_as_declared(
     fake_account.write(embeddings, f"INSERT INTO {DB}.CORTEX_VECTORS.EMBEDDINGS VALUES ('1')")
     at = clock.advance(days=1).isoformat()
     clock.advance(days=1)
-    ran = run(
-        prod,
-        ["--stack", "prod", "--table", "CORTEX_VECTORS.EMBEDDINGS", "--at", at],
-        clock,
-        fake_account,
-        tmp_path,
-    )
+    ran = restore(["--stack", "prod", "--table", "CORTEX_VECTORS.EMBEDDINGS", "--at", at])
     assert ran.code == 0, ran.text
     line = ran.report["checks"][-1]  # type: ignore[index]
     expected = (
@@ -371,7 +316,7 @@ def test_change_tracking_as_declared(
 
 
 def test_estuary_writers_must_be_paused(
-    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+    restore: Callable[..., Any], prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
 ) -> None:
     commits = (DB, "ESTUARY_REALTIME", "GITHUB_COMMITS")
     fake_account.create_table(commits, "ID VARCHAR", owner="SYSADMIN", retention_days=14)
@@ -380,17 +325,17 @@ def test_estuary_writers_must_be_paused(
     args = ["--stack", "prod", "--table", "ESTUARY_REALTIME.GITHUB_COMMITS", "--at", at]
     name = "sophia/prod/snowflake/materialize-snowflake"
     running = FakeEstuary({name: {"shards": {"disable": False}}})
-    ran = run(prod, args, clock, fake_account, tmp_path, estuary=running)
+    ran = restore(args, estuary=running)
     assert ran.code == 1
     assert (
         f"writers-paused           REFUSED          {name} is running and writes this table; pause it first"
         in ran.err
     )
-    ran = run(prod, args, clock, fake_account, tmp_path, estuary=None)
+    ran = restore(args, estuary=None)
     assert ran.code == 2
     assert "without FLOW_AUTH_TOKEN and ESTUARY_ANON_KEY its live state cannot be read" in ran.err
     paused = FakeEstuary({name: {"shards": {"disable": True}}})
-    ran = run(prod, args, clock, fake_account, tmp_path, estuary=paused)
+    ran = restore(args, estuary=paused)
     assert ran.code == 0, ran.text
 
 
@@ -399,14 +344,7 @@ def test_a_bad_key_is_could_not_check_and_never_shown(
 ) -> None:
     history = sessions_with_an_incident(fake_account, clock)
     broken = PEM.replace("MII", "MIX", 1)
-    args = [
-        "--stack",
-        "prod",
-        "--table",
-        "PUBLIC.USER_SESSIONS",
-        "--at",
-        history.loaded.isoformat(),
-    ]
+    args = sessions_at(history.loaded.isoformat())
     ran = run(
         prod, args, clock, fake_account, tmp_path, environ={**ENV, "SNOWFLAKE_PRIVATE_KEY": broken}
     )
@@ -445,7 +383,7 @@ def test_a_login_failure_is_could_not_check(
 
 
 def test_like_wildcards_do_not_stand_in_for_the_name(
-    prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
+    restore: Callable[..., Any], prod: dict[str, Any], clock: Any, fake_account: Any, tmp_path: Path
 ) -> None:
     # `_` matches any character in SHOW TABLES LIKE: USERXSESSIONS is not USER_SESSIONS.
     fake_account.create_table(
@@ -453,13 +391,7 @@ def test_like_wildcards_do_not_stand_in_for_the_name(
     )
     at = clock.advance(days=1).isoformat()
     clock.advance(days=1)
-    ran = run(
-        prod,
-        ["--stack", "prod", "--table", "PUBLIC.USER_SESSIONS", "--at", at],
-        clock,
-        fake_account,
-        tmp_path,
-    )
+    ran = restore(sessions_at(at))
     assert ran.code == 1
     assert f"{DB}.PUBLIC.USER_SESSIONS does not exist" in ran.err
     shown = fake_account.run_raw(f"SHOW TABLES LIKE 'USER_SESSIONS' IN SCHEMA {DB}.PUBLIC")
