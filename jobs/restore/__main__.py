@@ -1,9 +1,6 @@
 """`python -m jobs.restore`: the restore's CLI (jobs/restore/cli.py)."""
 
-import sys
-
 from jobs.harness import exit_without_final_collection
 from jobs.restore.cli import main
 
-sys.stdout.flush()
 exit_without_final_collection(main())
