@@ -82,6 +82,12 @@ def _end(report: RestoreReport, outcome: str, code: int) -> RestoreReport:
 
 
 def _dry_run(the_plan: Plan, report: RestoreReport) -> None:
+    if the_plan.point.statement is not None:
+        report.line(
+            "point-in-time",
+            "would-run",
+            "when the statement ran (ACCOUNT_USAGE.QUERY_HISTORY): refused past 14 days",
+        )
     for check in LIVE_CHECKS:
         if check == "verify-change-tracking" and not the_plan.table.change_tracking:
             report.line(check, "skipped", "the program declares no change tracking here")

@@ -97,6 +97,28 @@ def test_refusals_exit_1(document: Callable[[str], Any], argv: list[str], messag
     assert code == 1 and message in text and "outcome: refused (exit 1)" in text
 
 
+def test_a_statement_dry_run_plans_the_age_check(document: Callable[[str], Any]) -> None:
+    argv = [
+        "--stack",
+        "prod",
+        "--table",
+        "PUBLIC.USER_SESSIONS",
+        "--statement",
+        "01b2c3d4-0000-1a2b-0000-00000000abcd",
+    ]
+    code, text = _main(argv, document("prod"), {})
+    assert code == 0
+    assert (
+        "point-in-time            would run        when the statement ran (ACCOUNT_USAGE.QUERY_HISTORY): refused past 14 days"
+        in text
+    )
+    assert (
+        "[point-in-time] SELECT START_TIME FROM SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY WHERE QUERY_ID = '01b2c3d4-0000-1a2b-0000-00000000abcd';"
+        in text
+    )
+    assert "USER_SESSIONS_BEFORE_01B2C3D4" in text
+
+
 def test_dev_names_carry_the_suffix(document: Callable[[str], Any]) -> None:
     argv = [
         "--stack",
