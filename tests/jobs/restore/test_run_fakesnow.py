@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from jobs.restore.run import LIVE_CHECKS
 from tests.jobs.restore.helpers import (
@@ -88,6 +90,11 @@ def test_restore_to_a_new_name(
         f"GRANT DELETE, INSERT, SELECT, UPDATE ON TABLE {DB}.PUBLIC.{target} TO ROLE SOPHIA_API"
     ]
     assert not any("SWAP" in s for s in fake_account.executed)
+    # everything the job sent was a statement sqlglot knows, never an opaque Command
+    assert not any(
+        isinstance(sqlglot.parse_one(s, read="snowflake"), exp.Command)
+        for s in fake_account.executed
+    )
     # no statement dropped or replaced anything
     assert not any(w in s.upper() for s in fake_account.executed for w in ("DROP", "OR REPLACE"))
     md = next((tmp_path / "reports").glob("*.md")).read_text()
