@@ -237,10 +237,11 @@ class CanarySettings(CamelModel):
         return self
 
     def _interval_fits_pauses(self) -> None:
-        """The background analysis measures once per `interval` (Argo Rollouts
-        docs/features/analysis.md: a metric's `interval` between measurements, the first at the
-        start, before any canary traffic). A pause shorter than the interval lets its weight be
-        promoted with no measurement of it; longer than every pause, the analysis never judges."""
+        """The background analysis measures once per `interval` (argo-rollouts
+        docs/features/analysis.md, background analysis: a metric measured at `interval`
+        spacing; the AnalysisRun's `initialDelay`, which we do not set, is the only delay before
+        the first). A pause shorter than the interval lets its weight be promoted with no
+        measurement of it; longer than every pause, the analysis never judges."""
         pauses = [
             duration_seconds(step.pause.duration)
             for step in self.effective_steps()
