@@ -26,6 +26,9 @@ SAMPLE = (
     "restore time without offset",
     "restore swap of prod table without allow-swap",
     "restore malformed key in SNOWFLAKE_PRIVATE_KEY",
+    "schema top-level typo cortexs (--check)",
+    "schema empty agent list (prod)",
+    "secret service_role JWT as the anon key",
 )
 
 
