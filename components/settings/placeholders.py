@@ -107,6 +107,8 @@ def comment_items(stack: str, text: str) -> list[Item]:
         why = f"marked in Pulumi.{stack}.yaml: {_shorten(note.strip())}"
         if isinstance(node_value, list):
             why += " (one command per item: [0], [1], ...)"
+        # The marker is the owner's word that the value is not final: it goes when they set it.
+        why += "; set it, then delete the marker comment"
         items.append((path, why, config_set(target, stack=stack)))
     return items
 

@@ -98,6 +98,7 @@ def test_marked_comments_are_items(tmp_path: Path, line: str) -> None:
     assert [(key, command) for key, _, command in items] == [
         ("kubernetes.host", "pulumi config set --path 'kubernetes.host' <value> --stack dev")
     ]
+    assert items[0][1].endswith("; set it, then delete the marker comment")
 
 
 @pytest.mark.parametrize(
