@@ -159,7 +159,8 @@ def file_problems(project_dir: Path, stack: str, own: identity.StackIdentity) ->
             problems.extend(stack_file_problems(stack, short, secret_keys))
             project_config = project_doc.get("config")
             if isinstance(project_config, dict):
-                problems.extend(schema.declared_type_problems(project_config, stack, short))
+                areas = [key for key in NON_SECRET_KEYS if key != "environment"]
+                problems.extend(schema.declared_type_problems(project_config, stack, short, areas))
             continue
         problems.extend(
             f"{line}; names must be unique per stack (see components/settings/identity.py)"

@@ -17,25 +17,16 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from components.settings.commands import SECRET_OBJECT_LEAF_HINTS
+from components.settings.credentials import SECRET_KEYS
+
 PROJECT = "sophia-infra"
 
-# How the program reads each key (components/settings/__init__.py): the area keys and the source
-# credentials are objects, the rest text. A Pulumi.yaml `type` must agree.
-PROGRAM_TYPES: dict[str, str] = {
+# How the program reads the keys that are not areas (every area key is an object, validated by
+# its model): a Pulumi.yaml `type` must agree. Object-valued secrets hold one secret per leaf.
+SCALAR_AND_SECRET_TYPES: dict[str, str] = {
     "environment": "string",
-    "snowflake": "object",
-    "cortex": "object",
-    "estuary": "object",
-    "portkey": "object",
-    "kubernetes": "object",
-    "release": "object",
-    "snowflakePrivateKey": "string",
-    "estuarySourceCredentials": "object",
-    "estuaryLoaderPrivateKey": "string",
-    "estuaryRefreshToken": "string",
-    "portkeyAdminApiKey": "string",
-    "apiSnowflakePrivateKey": "string",
-    "portkeyApiKey": "string",
+    **{key: "object" if key in SECRET_OBJECT_LEAF_HINTS else "string" for key in SECRET_KEYS},
 }
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")  # Go strconv.Atoi
 
@@ -90,19 +81,24 @@ def accepts(type_name: str, items: Mapping[str, Any] | None, value: Any) -> bool
 
 
 def declared_type_problems(
-    project_config: Mapping[str, Any], stack: str, stack_config: Mapping[str, Any]
+    project_config: Mapping[str, Any],
+    stack: str,
+    stack_config: Mapping[str, Any],
+    area_keys: Iterable[str] = (),
 ) -> list[str]:
     """Pulumi.yaml types agree with the program; stack values agree with Pulumi.yaml.
 
     `stack_config` has short keys and the values as written in Pulumi.<stack>.yaml; `secure:`
-    values are not typed here (the CLI decrypts them first; we cannot)."""
+    values are not typed here (the CLI decrypts them first; we cannot). `area_keys` are the
+    object-valued keys the program reads (settings.AREA_MODELS)."""
+    program_types = {**{key: "object" for key in area_keys}, **SCALAR_AND_SECRET_TYPES}
     problems = []
     for raw_key, spec in project_config.items():
         key = str(raw_key).removeprefix(f"{PROJECT}:")
         if not isinstance(spec, Mapping) or "type" not in spec:
             continue
         declared = spec["type"]
-        expected = PROGRAM_TYPES.get(key)
+        expected = program_types.get(key)
         if expected is not None and declared != expected:
             problems.append(
                 f"Pulumi.yaml: config.{key} declares type {declared!r}, but the program reads "
