@@ -30,7 +30,7 @@ _RANGE_PURPOSE = {
     "estuaryLoader": (
         "the Estuary data plane's egress IPs (Estuary dashboard, Admin > Settings > Data Planes)"
     ),
-    "api": "the prod cluster's NAT egress IPs (the addresses the API's pods leave from)",
+    "api": "the cluster's NAT egress IPs (the addresses the API's pods leave from)",
     "deployUser": "the static egress IPs of the runner that runs `pulumi up`",
 }
 _REQUIRED_IN_PROD = ("estuaryLoader", "api")

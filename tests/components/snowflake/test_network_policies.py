@@ -78,7 +78,7 @@ def test_the_gate_refuses_the_preview_with_the_checklist(synthesized: Synth) -> 
     assert [f.property for f in result.failures] == ["items"] * 3
     assert result.failures[0].reason == (
         "not ready for a real `up`: sophia-infra:snowflake.networkPolicies.api: unset: prod fences "
-        "every service user's key-pair login by IP; set the prod cluster's NAT egress IPs (the "
+        "every service user's key-pair login by IP; set the cluster's NAT egress IPs (the "
         "addresses the API's pods leave from) (one command per range, [0], [1], ...); set it "
         "with: pulumi config set --stack prod --path "
         "'sophia-infra:snowflake.networkPolicies.api[0]' '<egress CIDR>'"
