@@ -12,7 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
-from jobs.harness import Synthesis
+from components.snowflake import access
+from jobs.harness import Synthesis, synthesize
+from policies.sophia_policies import snowflake_grants
 from tests.conftest import STACKS
 from tests.fakes.snowflake_account import Replay
 
@@ -58,3 +60,36 @@ def test_the_analyst_reads_the_declared_tables_whichever_was_first(synthesized: 
     ]
     covered = {_on(g, "all")["inSchema"] for g in grants if _on(g, "all")}
     assert {'"SOPHIA_AI"."PUBLIC"', '"SOPHIA_AI"."CORTEX_VECTORS"'} <= covered
+
+
+def _grant_rows(synthesis: Synthesis) -> list[tuple[str, str, dict]]:  # type: ignore[type-arg]
+    return [
+        (r.urn, r.type, r.inputs)
+        for r in synthesis.resources
+        if r.type in snowflake_grants.GRANT_TYPES
+    ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_grant_is_managed_by_two_resources(stack: str, synthesized: Synth) -> None:
+    """Review F5: one owner per (grantee, privilege, object); the pack's rule, on every stack."""
+    claims = snowflake_grants.claims(_grant_rows(synthesized(stack)))
+    assert claims, "the stack declares grants"
+    assert [(a.name, b.name) for a, b in snowflake_grants.overlaps(claims)] == []
+
+
+def test_the_overlap_the_review_found_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The old plan granted SELECT on EMBEDDINGS explicitly beside the ALL grant of its schema."""
+    plan = access.access_plan
+
+    def old_plan(schemas: tuple[str, ...], warehouses: tuple[str, ...]) -> tuple[access.Grant, ...]:
+        return (
+            *plan(schemas, warehouses),
+            access.Grant("api", ("SELECT",), "table", "CORTEX_VECTORS.EMBEDDINGS"),
+        )
+
+    monkeypatch.setattr(access, "access_plan", old_plan)
+    claims = snowflake_grants.claims(_grant_rows(synthesize("dev")))
+    assert [(a.name, b.name) for a, b in snowflake_grants.overlaps(claims)] == [
+        ("access-api-all-tables-cortex-vectors", "access-api-table-cortex-vectors-embeddings")
+    ]
