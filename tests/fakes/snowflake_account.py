@@ -40,9 +40,11 @@ class User:
 
     owner: str
     roles: set[str]
-    default_secondary_roles: tuple[str, ...] = ("ALL",)
-    """BCR 1692: unset or NULL means ('ALL'); () is no secondary roles."""
+    default_secondary_roles: tuple[str, ...] | None = ("ALL",)
+    """BCR 1692: unset (None) or NULL means ('ALL'); () is no secondary roles."""
     email: str | None = None
+    type: str = "PERSON"
+    disabled: bool = False
 
 
 @dataclass
@@ -337,7 +339,7 @@ class Replay:
     def _session(self, account: Account, resource: DeclaredResource) -> None:
         """The secondary roles of the provider's session: the user's DEFAULT_SECONDARY_ROLES."""
         user = account.users.get(self.users.get(resource.provider, ""))
-        if user is None or user.default_secondary_roles == ():
+        if user is None or user.default_secondary_roles == ():  # None (unset) counts as ('ALL')
             account.secondary = set()
         else:  # ('ALL'): every role granted to the user (USE SECONDARY ROLES docs, ALL)
             account.secondary = set(user.roles)
@@ -350,7 +352,9 @@ class Replay:
         exists, owned by `owner`, with the admin roles the providers use granted to it."""
         account = Account()
         for user in set(self.users.values()):
-            account.users[user] = User(owner, set(self.roles.values()), secondary_roles)
+            account.users[user] = User(
+                owner, set(self.roles.values()), secondary_roles, type="SERVICE"
+            )
             account.owner[("USER", user)] = owner
         return account
 
