@@ -64,20 +64,24 @@ class GrantRows:
         raise NotImplementedError(f"the grant stand-in does not know this grant: {dict(props)}")
 
     def grant(self, props: Mapping[str, Any], objects: Mapping[tuple[str, str], str]) -> None:
-        now, future = self._targets(props, objects)
-        for privilege in props["privileges"]:
-            for object_type, name in now:
-                self.rows.add((props["accountRoleName"], privilege, object_type, name))
-            if future is not None:
-                self.future.add((props["accountRoleName"], privilege, *future))
+        self._apply(props, objects, granted=True)
 
     def revoke(self, props: Mapping[str, Any], objects: Mapping[tuple[str, str], str]) -> None:
+        self._apply(props, objects, granted=False)
+
+    def _apply(
+        self, props: Mapping[str, Any], objects: Mapping[tuple[str, str], str], granted: bool
+    ) -> None:
         now, future = self._targets(props, objects)
         for privilege in props["privileges"]:
-            for object_type, name in now:
-                self.rows.discard((props["accountRoleName"], privilege, object_type, name))
-            if future is not None:
-                self.future.discard((props["accountRoleName"], privilege, *future))
+            rows = {(props["accountRoleName"], privilege, t, n) for t, n in now}
+            futures = {(props["accountRoleName"], privilege, *future)} if future else set()
+            if granted:
+                self.rows |= rows
+                self.future |= futures
+            else:
+                self.rows -= rows
+                self.future -= futures
 
     def created(self, object_type: str, name: str) -> None:
         """An object was created: the future grants of its schema apply to it."""
