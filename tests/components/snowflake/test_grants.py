@@ -8,7 +8,9 @@ runs after it and after every table this program declares in that schema.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +95,35 @@ def test_the_overlap_the_review_found_is_caught(monkeypatch: pytest.MonkeyPatch)
     assert [(a.name, b.name) for a, b in snowflake_grants.overlaps(claims)] == [
         ("access-api-all-tables-cortex-vectors", "access-api-table-cortex-vectors-embeddings")
     ]
+
+
+GRANT_NAMES = Path(__file__).with_name("grant_names.prod.json")
+
+
+def test_no_grant_of_prod_changed_its_name(synthesized: Synth) -> None:
+    """A grant held under one logical name and now under another is a rename: without `aliases`
+    the engine creates the new one (a no-op GRANT) and deletes the old (a REVOKE of the same row),
+    leaving no grant (docs/snowflake.md, "One owner per privilege"). New and removed grants pass;
+    after adding `aliases=[old name]` to a renamed grant, regenerate the file:
+    `python -m tests.components.snowflake.test_grants` rewrites grant_names.prod.json."""
+    known = {tuple(row[:3]): row[3] for row in json.loads(GRANT_NAMES.read_text())}
+    renamed = sorted(
+        f"{known[key]} -> {name} ({' '.join(key)})"
+        for *key_parts, name in _grant_names(synthesized("prod"))
+        if (key := tuple(key_parts)) in known and known[key] != name
+    )
+    assert renamed == []
+
+
+def _grant_names(synthesis: Synthesis) -> list[tuple[str, str, str, str]]:
+    return sorted(
+        {
+            (c.grantee, c.privilege, "|".join(c.target), c.name)
+            for c in snowflake_grants.claims(_grant_rows(synthesis))
+        }
+    )
+
+
+if __name__ == "__main__":
+    rows = _grant_names(synthesize("prod"))
+    GRANT_NAMES.write_text("[\n" + ",\n".join(json.dumps(list(r)) for r in rows) + "\n]\n")
