@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from components.settings import placeholders
+from components.settings.snowflake_readiness import snowflake_readiness
 from components.yaml_files import YamlFileError, load_yaml_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -43,9 +44,9 @@ class StackInput:
 Provider = Callable[[StackInput], list[placeholders.Item]]
 
 # Area providers first: their commands are the most exact, and one item per key is kept. An area
-# adds one line at the top, e.g. (components/settings/snowflake_readiness.py, issue 24):
-#     lambda s: snowflake_readiness(s.stack, s.environment, s.config.get("snowflake")),
+# adds one line at the top.
 PROVIDERS: tuple[Provider, ...] = (
+    lambda s: snowflake_readiness(s.stack, s.environment or "", s.config.get("snowflake")),
     lambda s: placeholders.value_items(s.stack, s.config),
     lambda s: placeholders.comment_items(s.stack, s.text),
     lambda s: placeholders.secret_items(s.stack, s.config),

@@ -5,8 +5,10 @@ A placeholder passes every shape check (an all-zero UUID is a UUID), so it is fo
 - values: the all-zero UUID or digest, a value that starts with a placeholder word (`REPLACE`,
   `CHANGEME`, `TODO`, ...), a host in a domain reserved for examples (RFC 2606: example.com/net/
   org, `.example`, `.test`, `.invalid`);
-- comments: a key whose line carries an upper-case marker (`# GUESS`, `# PLACEHOLDER`,
-  `# TO BE SET`, `# TODO`, `# FIXME`), or whose line follows a full-line comment with one;
+- comments: a key whose own line carries an upper-case marker (`# GUESS`, `# PLACEHOLDER`,
+  `# TO BE SET`, `# TODO`, `# FIXME`). A full-line comment block does not mark the key below it:
+  such blocks also describe keys that are left unset (Pulumi.prod.yaml's network policies),
+  and the key that happens to follow (`protect`) is not the one meant;
 - secrets: a `secure:` value that is a placeholder word, not ciphertext, and a required secret
   (or an enabled source's credential field) that is not set at all.
 
@@ -80,28 +82,13 @@ def comment_items(stack: str, text: str) -> list[Item]:
     paths = _key_lines(text)
     if not paths:
         return []
-    lines = text.splitlines()
     items = []
-    pending: str | None = None  # a full-line comment's marker, for the next key line
-    for number, line in enumerate(lines):
-        comment = _comment(line)
-        marker = _COMMENT_MARKER.search(comment or "")
-        full_line = line.lstrip().startswith("#")
-        if full_line:
-            if pending is not None:
-                pending += " " + (comment or "").strip()  # the rest of the marked block
-            elif marker:
-                pending = (comment or "").strip()
-            continue
+    for number, line in enumerate(text.splitlines()):
         path = paths.get(number)
-        note = comment if marker else pending
-        if path is None:
-            if line.strip():
-                pending = None
+        comment = _comment(line) if path is not None else None
+        if comment is None or not _COMMENT_MARKER.search(comment):
             continue
-        pending = None
-        if note is None:
-            continue
+        note = comment
         node_value = _value_at(text, path)
         target = f"{path}[0]" if isinstance(node_value, list) else path
         why = f"marked in Pulumi.{stack}.yaml: {_shorten(note.strip())}"
