@@ -299,3 +299,29 @@ jobs:
         "w.yml job up: passes secrets.KUBECONFIG_DEPLOY as DATA, which nothing reads "
         "(not the step's script, not this repository's code, not a known tool)",
     ]
+
+
+# --- the names agree: workflows, docs, Pulumi.yaml, code ----------------------------------------
+
+
+def test_every_secret_a_workflow_reads_is_documented() -> None:
+    documented = (REPO_ROOT / "docs" / "ci-identities.md").read_text()
+    for path in WORKFLOWS:
+        for secret in sorted(_secrets_in(_load(path))):
+            assert f"`{secret}`" in documented, f"{path.name}: {secret} not in docs/ci-identities.md"
+
+
+def test_the_portkey_admin_key_has_one_name() -> None:
+    from components.portkey.client import API_KEY_ENV
+
+    declared = _load_yaml(REPO_ROOT / "Pulumi.yaml")["config"]["portkeyAdminApiKey"]
+    assert f"env {API_KEY_ENV}" in declared["description"]
+    for doc in ("README.md", "docs/drift-and-promotion.md", "docs/portkey.md"):
+        text = (REPO_ROOT / doc).read_text()
+        assert "`PORTKEY_API_KEY` (read by" not in text, f"{doc} names the gateway key as admin key"
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load(path.read_text())
