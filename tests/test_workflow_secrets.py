@@ -308,7 +308,9 @@ def test_every_secret_a_workflow_reads_is_documented() -> None:
     documented = (REPO_ROOT / "docs" / "ci-identities.md").read_text()
     for path in WORKFLOWS:
         for secret in sorted(_secrets_in(_load(path))):
-            assert f"`{secret}`" in documented, f"{path.name}: {secret} not in docs/ci-identities.md"
+            assert f"`{secret}`" in documented, (
+                f"{path.name}: {secret} not in docs/ci-identities.md"
+            )
 
 
 def test_the_portkey_admin_key_has_one_name() -> None:

@@ -226,8 +226,12 @@ def to_json(report: CheckReport, root: Path) -> dict[str, Any]:
             "version": report.kubernetes_version,
             "valid": len(report.schema_valid),
             "skipped": [
-                {"resourceType": s.resource_type, "resourceName": s.resource_name, "reason": s.reason}
-                for s in report.schema_skipped
+                {
+                    "resourceType": skip.resource_type,
+                    "resourceName": skip.resource_name,
+                    "reason": skip.reason,
+                }
+                for skip in report.schema_skipped
             ],
             "sources": sorted(report.schema_sources),
         },

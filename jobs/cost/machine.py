@@ -130,7 +130,8 @@ def gate_problem(diff: CostDiff, max_increase: Decimal) -> str | None:
     return (
         f"cost gate: {diff.head.title} raises the worst-case monthly cost by "
         f"${_money(increase)} over {diff.base.title} (${_money(diff.base.total_worst_usd)} -> "
-        f"${_money(diff.head.total_worst_usd)}); --max-monthly-increase allows ${_money(max_increase)}"
+        f"${_money(diff.head.total_worst_usd)}); --max-monthly-increase allows "
+        f"${_money(max_increase)}"
     )
 
 

@@ -56,7 +56,9 @@ def test_a_violation_becomes_a_sarif_result_at_its_stack_setting() -> None:
     (run,) = document["runs"]
     (result,) = run["results"]
     rules = run["tool"]["driver"]["rules"]
-    assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == "snowflake-warehouse-auto-suspend"
+    assert (
+        rules[result["ruleIndex"]]["id"] == result["ruleId"] == "snowflake-warehouse-auto-suspend"
+    )
     assert result["level"] == "error"
     assert result["message"]["text"].startswith("warehouse API_WH auto-suspends after 7200s")
     (location,) = result["locations"]
