@@ -44,8 +44,10 @@ ADMIN_SECRETS = frozenset(
 )
 # Environments allowed to hold admin secrets: the stacks' own (release.yml, restore.yml) and the
 # nightly drift environments, which must hold the Pulumi token to refresh (docs/ci-identities.md
-# "Why drift is not read-only for Snowflake").
-ADMIN_ENVIRONMENTS = re.compile(r"^(dev|staging|prod|\$\{\{ inputs\.to \}\}|drift-.+)$")
+# "Why drift is not read-only for Snowflake"). `${{ inputs.x }}` and `${{ matrix.stack }}` are
+# expanded to the choices the workflow allows before they are matched.
+ADMIN_ENVIRONMENTS = re.compile(r"^(dev|staging|prod|drift-(dev|staging|prod))$")
+_INPUT = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}")
 READ_ONLY_ONLY = {"KUBECONFIG_DEPLOY"}  # never in a drift environment
 # Variables read by a tool rather than by this repository's code.
 TOOL_VARIABLES = {
@@ -80,11 +82,21 @@ def _environment(job: Mapping[str, Any]) -> str | None:
     return str(env) if env is not None else None
 
 
-def _expand(environment: str, job: Mapping[str, Any]) -> list[str]:
-    """`drift-${{ matrix.stack }}` -> one name per matrix stack."""
+def _expand(environment: str, job: Mapping[str, Any], workflow: Mapping[str, Any]) -> list[str]:
+    """`drift-${{ matrix.stack }}` -> one name per matrix stack; `${{ inputs.to }}` -> one per
+    option of that `workflow_dispatch` choice input. Anything else stays as written (and then
+    matches no allowed environment)."""
     stacks = ((job.get("strategy") or {}).get("matrix") or {}).get("stack")
     if "${{ matrix.stack }}" in environment and isinstance(stacks, list):
         return [environment.replace("${{ matrix.stack }}", str(s)) for s in stacks]
+    match = _INPUT.search(environment)
+    on = workflow.get("on")
+    dispatch = on.get("workflow_dispatch") if isinstance(on, Mapping) else None
+    inputs = (dispatch or {}).get("inputs") or {} if isinstance(dispatch, Mapping) else {}
+    spec = inputs.get(match.group(1)) if match else None
+    if match and isinstance(spec, Mapping) and spec.get("type") == "choice":
+        options = spec.get("options") or []
+        return [environment.replace(match.group(0), str(option)) for option in options]
     return [environment]
 
 
@@ -121,7 +133,7 @@ def secret_problems(name: str, workflow: Mapping[str, Any]) -> list[str]:
                 "admin secrets live only in the protected environments"
             )
             continue
-        for expanded in _expand(environment, job):
+        for expanded in _expand(environment, job, workflow):
             if not ADMIN_ENVIRONMENTS.match(expanded):
                 problems.append(
                     f"{name} job {job_id}: environment {expanded} may not hold {', '.join(admin)}"
@@ -271,6 +283,51 @@ jobs:
         "w.yml job drift: drift environment drift-prod holds KUBECONFIG_DEPLOY; drift reads only",
         "w.yml job other: environment sandbox may not hold FLOW_AUTH_TOKEN",
     ]
+
+
+RESTORE_LIKE = """
+on:
+  workflow_dispatch:
+    inputs:
+      stack: {type: choice, options: [dev, staging, prod], required: true}
+      where: {type: choice, options: [prod, sandbox], required: true}
+      free: {type: string}
+jobs:
+  dry-run:
+    runs-on: ubuntu-24.04
+    steps:
+      - run: python -m jobs.restore --dry-run
+  restore:
+    runs-on: ubuntu-24.04
+    environment: ${{ inputs.stack }}
+    steps:
+      - run: test -n "$SNOWFLAKE_PRIVATE_KEY" && python -m jobs.restore
+        env:
+          SNOWFLAKE_PRIVATE_KEY: ${{ secrets.SNOWFLAKE_PRIVATE_KEY }}
+  elsewhere:
+    runs-on: ubuntu-24.04
+    environment: ${{ inputs.where }}
+    steps:
+      - run: make x
+        env:
+          PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}
+  anywhere:
+    runs-on: ubuntu-24.04
+    environment: ${{ inputs.free }}
+    steps:
+      - run: make x
+        env:
+          PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}
+"""
+
+
+def test_an_environment_chosen_at_dispatch_is_checked_option_by_option(tmp_path: Path) -> None:
+    # restore.yml's shape: a manual run in the environment named by a choice input.
+    assert secret_problems("w.yml", _workflow(RESTORE_LIKE, tmp_path)) == [
+        "w.yml job elsewhere: environment sandbox may not hold PULUMI_ACCESS_TOKEN",
+        "w.yml job anywhere: environment ${{ inputs.free }} may not hold PULUMI_ACCESS_TOKEN",
+    ]
+    assert unread_secret_problems("w.yml", _workflow(RESTORE_LIKE, tmp_path)) == []
 
 
 def test_a_secret_passed_under_a_name_nothing_reads_is_refused(tmp_path: Path) -> None:
