@@ -90,3 +90,19 @@ def test_synth_cost_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(capsys.readouterr().out)["projects"][0]["name"] == "dev"
     assert synth.main(["--stack", "prod", "--cost", "--diff", "staging", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["projects"][0]["pastName"] == "staging"
+
+
+def test_the_base_ref_synth_says_it_is_running(
+    synthesized: Callable[[str], Synthesis],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jobs.cost import cli
+
+    monkeypatch.setattr(
+        cli, "synthesize_ref", lambda ref, stack, root: document(synthesized(stack))
+    )
+    assert cost.main(["--stack", "dev", "--base-ref", "origin/main"]) == 0
+    assert capsys.readouterr().err.startswith(
+        "cost: synthesizing stack dev at origin/main in a temporary git worktree"
+    )
