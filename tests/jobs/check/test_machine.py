@@ -127,3 +127,26 @@ def test_format_misuse_is_refused(
         synth.main(["--stack", "dev", *flags])
     assert raised.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_finding_about_the_whole_stack_points_at_the_stack_file() -> None:
+    from jobs.check.report import CheckReport, Violation
+
+    report = CheckReport(
+        stack="prod",
+        policies=["stack-identity"],
+        resources=0,
+        violations=[Violation("stack-identity", "advisory", "two stacks share a name", None)],
+    )
+    document = to_sarif(report, REPO_ROOT)
+    validate_sarif(document)
+    (result,) = document["runs"][0]["results"]
+    assert result["level"] == "warning"
+    assert result["locations"] == [
+        {
+            "physicalLocation": {
+                "artifactLocation": {"uri": "Pulumi.prod.yaml", "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": 1},
+            }
+        }
+    ]
