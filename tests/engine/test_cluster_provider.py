@@ -49,7 +49,10 @@ def stack_dir(workspace: EngineWorkspace) -> Iterator[EngineWorkspace]:
     yield workspace
 
 
-def _stack(workspace: EngineWorkspace, kube: Path) -> auto.Stack:
+def _stack(workspace: EngineWorkspace, kube: Path, monkeypatch: pytest.MonkeyPatch) -> auto.Stack:
+    # The inline program runs in this process (the check reads KUBECONFIG here); the provider
+    # plugin runs under the CLI, which gets the workspace's variables.
+    monkeypatch.setenv("KUBECONFIG", str(kube))
     env = {**workspace.env(), "KUBECONFIG": str(kube)}
     return auto.select_stack(
         STACK,
@@ -68,23 +71,23 @@ def _steps(events: list[Any]) -> list[tuple[str, str]]:
 
 
 def test_the_real_provider_accepts_the_checked_inputs(
-    stack_dir: EngineWorkspace, tmp_path: Path
+    stack_dir: EngineWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kube = kubeconfig(tmp_path / "right", "sophia-nonprod")
     events: list[Any] = []
-    _stack(stack_dir, kube).preview(on_event=events.append, color="never")
+    _stack(stack_dir, kube, monkeypatch).preview(on_event=events.append, color="never")
     assert ("create", "pulumi:providers:kubernetes") in [
         (str(op).lower().split(".")[-1], type_) for op, type_ in _steps(events)
     ]
 
 
 def test_another_cluster_fails_the_preview_before_any_step(
-    stack_dir: EngineWorkspace, tmp_path: Path
+    stack_dir: EngineWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kube = kubeconfig(tmp_path / "wrong", "sophia-prod")
     events: list[Any] = []
     with pytest.raises(auto.errors.CommandError) as raised:
-        _stack(stack_dir, kube).preview(on_event=events.append, color="never")
+        _stack(stack_dir, kube, monkeypatch).preview(on_event=events.append, color="never")
     assert (
         "stack dev: kubeconfig context 'sophia-nonprod' leads to cluster 'sophia-prod', but the "
         "stack deploys to cluster 'sophia-nonprod'"
