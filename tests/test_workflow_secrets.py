@@ -340,7 +340,7 @@ jobs:
     steps:
       - run: python -m jobs.promote
         env:
-          SNOWFLAKE_PRIVATE_KEY: ${{ secrets.SNOWFLAKE_PRIVATE_KEY }}
+          SNOWFLAKE_DEPLOY_KEY: ${{ secrets.SNOWFLAKE_PRIVATE_KEY }}
           PORTKEY_API_KEY: ${{ secrets.PORTKEY_API_KEY }}
           PORTKEY_ADMIN_API_KEY: ${{ secrets.PORTKEY_ADMIN_API_KEY }}
           DATA: ${{ secrets.KUBECONFIG_DEPLOY }}
@@ -349,7 +349,7 @@ jobs:
           DATA2: ${{ secrets.KUBECONFIG_DEPLOY }}
 """
     assert unread_secret_problems("w.yml", _workflow(text, tmp_path)) == [
-        "w.yml job up: passes secrets.SNOWFLAKE_PRIVATE_KEY as SNOWFLAKE_PRIVATE_KEY, which "
+        "w.yml job up: passes secrets.SNOWFLAKE_PRIVATE_KEY as SNOWFLAKE_DEPLOY_KEY, which "
         "nothing reads (not the step's script, not this repository's code, not a known tool)",
         "w.yml job up: passes secrets.PORTKEY_API_KEY as PORTKEY_API_KEY, which nothing reads "
         "(not the step's script, not this repository's code, not a known tool)",
