@@ -1,6 +1,6 @@
 """The Portkey admin (control-plane) API client: a `Transport` composed into `PortkeyAdminClient`.
 
-Facts it relies on (docs/portkey.md "Admin API"): auth header `x-portkey-api-key`; bodies may be
+Facts it relies on (docs/portkey.md "Resources"): auth header `x-portkey-api-key`; bodies may be
 flat or wrapped as {success, data}; errors carry {errorCode, message} (AB08 = not found, AB03 =
 permission denied); the usage-limits list pages with page_size / current_page (Portkey-AI/openapi
 listUsageLimitsPolicies) and needs a workspace.

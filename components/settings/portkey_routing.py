@@ -3,9 +3,9 @@
 Pure functions, no Pulumi and no network, so the same code drives `pulumi up`, the offline synth,
 the cost view and the end-to-end test against the real open-source gateway.
 
-Shape built (brief §5): a `conditional` strategy sends requests whose metadata carries the budget
-tag to the budget target and everything else to a `fallback` chain primary -> fallbacks. Retry and
-request timeout sit at the top level so every target inherits them.
+Shape built (docs/portkey.md "Routing"): a `conditional` strategy sends requests whose metadata
+carries the budget tag to the budget target and everything else to a `fallback` chain primary ->
+fallbacks. Retry and request timeout sit at the top level so every target inherits them.
 
 Portkey has no per-request dollar cap, so each target's output cap is derived from the ceiling:
     worst case = assumed_prompt_tokens * input price + max_tokens * output price <= ceiling
