@@ -135,6 +135,16 @@ class Operation:
     rerun: Callable[[World, Any], Any]  # what the next `up` does after an error (result None)
 
 
+def _on_created(provider: type, method: str) -> Callable[..., Any]:
+    """`provider.<method>(id, outs)` of what the setup created (delete, read)."""
+
+    def call(world: World, *_: Any) -> Any:
+        created = world.ctx["created"]
+        return getattr(provider(**_tuning()), method)(created.id, created.outs)
+
+    return call
+
+
 def _config_create_setup(world: World) -> None:
     world.ctx["props"] = _config_props()
 
@@ -192,25 +202,17 @@ CONFIG_OPS = {
     ),
     "config.delete": Operation(
         _config_existing,
-        lambda w: GatewayConfigProvider(**_tuning()).delete(
-            w.ctx["created"].id, w.ctx["created"].outs
-        ),
+        _on_created(GatewayConfigProvider, "delete"),
         _config_gone,
         lambda w: None,
-        lambda w, _: GatewayConfigProvider(**_tuning()).delete(
-            w.ctx["created"].id, w.ctx["created"].outs
-        ),
+        _on_created(GatewayConfigProvider, "delete"),
     ),
     "config.read": Operation(
         _config_existing,
-        lambda w: GatewayConfigProvider(**_tuning()).read(
-            w.ctx["created"].id, w.ctx["created"].outs
-        ),
+        _on_created(GatewayConfigProvider, "read"),
         _config_read,
         lambda w: None,
-        lambda w, _: GatewayConfigProvider(**_tuning()).read(
-            w.ctx["created"].id, w.ctx["created"].outs
-        ),
+        _on_created(GatewayConfigProvider, "read"),
     ),
 }
 
@@ -272,25 +274,17 @@ POLICY_OPS = {
     ),
     "usage-limit.delete": Operation(
         _policy_existing,
-        lambda w: UsageLimitsPolicyProvider(**_tuning()).delete(
-            w.ctx["created"].id, w.ctx["created"].outs
-        ),
+        _on_created(UsageLimitsPolicyProvider, "delete"),
         _policy_gone,
         lambda w: None,
-        lambda w, _: UsageLimitsPolicyProvider(**_tuning()).delete(
-            w.ctx["created"].id, w.ctx["created"].outs
-        ),
+        _on_created(UsageLimitsPolicyProvider, "delete"),
     ),
     "usage-limit.read": Operation(
         _policy_existing,
-        lambda w: UsageLimitsPolicyProvider(**_tuning()).read(
-            w.ctx["created"].id, w.ctx["created"].outs
-        ),
+        _on_created(UsageLimitsPolicyProvider, "read"),
         _policy_read,
         lambda w: None,
-        lambda w, _: UsageLimitsPolicyProvider(**_tuning()).read(
-            w.ctx["created"].id, w.ctx["created"].outs
-        ),
+        _on_created(UsageLimitsPolicyProvider, "read"),
     ),
 }
 
@@ -389,14 +383,10 @@ BINDING_OPS = {
     ),
     "binding.read": Operation(
         _binding_bound,
-        lambda w: ApiKeyConfigBindingProvider(**_tuning()).read(
-            w.ctx["created"].id, w.ctx["created"].outs
-        ),
+        _on_created(ApiKeyConfigBindingProvider, "read"),
         _binding_read,
         lambda w: None,
-        lambda w, _: ApiKeyConfigBindingProvider(**_tuning()).read(
-            w.ctx["created"].id, w.ctx["created"].outs
-        ),
+        _on_created(ApiKeyConfigBindingProvider, "read"),
     ),
 }
 
