@@ -2,7 +2,7 @@
 
 The admin-API stand-in (tests/fakes/portkey_admin.py) sits behind the fault proxy
 (tests/faults/proxy.py). For each operation (config / usage-limit / API-key binding: create,
-update, delete, read), each fault class and each of the operation's first three HTTP calls, the
+update, delete, read), each fault class and each HTTP call the operation makes, the
 fault hits that call; then the outcome is judged against the stand-in's final state:
 
 - ok:    the operation succeeded and the stand-in holds exactly what it reported;
