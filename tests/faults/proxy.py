@@ -173,10 +173,12 @@ def _serve(handler: type[BaseHTTPRequestHandler]) -> _Server:
 
 
 class Sink:
-    """Another origin: answers 200 `{}` to anything and records what reached it."""
+    """Another origin: records what reached it and answers 200 with `answer(request)` (default
+    `{}`). Also a minimal upstream for tests of the proxy itself."""
 
-    def __init__(self) -> None:
+    def __init__(self, answer: Callable[[SunkRequest], Any] | None = None) -> None:
         self.requests: list[SunkRequest] = []
+        self._answer = answer or (lambda request: {})
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -189,13 +191,15 @@ class Sink:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                sink.requests.append(SunkRequest(self.command, self.path, headers, body))
+                request = SunkRequest(self.command, self.path, headers, body)
+                sink.requests.append(request)
+                data = json.dumps(sink._answer(request)).encode()
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
-                self.send_header("content-length", "2")
+                self.send_header("content-length", str(len(data)))
                 self.send_header("connection", "close")
                 self.end_headers()
-                self.wfile.write(b"{}")
+                self.wfile.write(data)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

@@ -6,49 +6,37 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 import requests
 
 from tests.faults import proxy as faults
-from tests.faults.proxy import FaultProxy, _serve
+from tests.faults.proxy import FaultProxy, Sink
 
 
 class _Upstream:
+    """A JSON upstream (the proxy's own Sink class) that counts the writes it applied."""
+
     def __init__(self) -> None:
-        self.writes: list[Any] = []
-        upstream = self
+        self._sink = Sink(
+            lambda request: {
+                "id": "x1",
+                "name": "n",
+                "data": [{"id": "a", "slug": "s"}],
+                "path": request.path,
+            }
+        )
+        self.base_url = self._sink.origin + "/v1"
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                if self.command != "GET":
-                    upstream.writes.append(json.loads(raw) if raw else None)
-                body = json.dumps(
-                    {"id": "x1", "name": "n", "data": [{"id": "a", "slug": "s"}], "path": self.path}
-                ).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = do_PUT = do_DELETE = _handle
-
-        self._server = _serve(Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+    @property
+    def writes(self) -> list[Any]:
+        return [
+            json.loads(r.body) if r.body else None for r in self._sink.requests if r.method != "GET"
+        ]
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._sink.stop()
 
 
 @pytest.fixture
