@@ -18,7 +18,7 @@ from typing import Any
 from components.estuary.client import Tuning
 from components.estuary.provider import CaptureProvider, MaterializationProvider
 from components.portkey.api_key_binding import ApiKeyConfigBindingProvider
-from components.portkey.provider import GatewayConfigProvider
+from components.portkey.gateway_config import GatewayConfigProvider
 from tests.components.estuary.conftest import ALL_SOURCES, capture_inputs, materialization_inputs
 from tests.fakes.estuary_control_plane import FakeControlPlane
 from tests.fakes.portkey_admin import FakePortkeyAdmin

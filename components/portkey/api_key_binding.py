@@ -22,7 +22,13 @@ binding never diffs; delete puts back what create recorded, and only if the key 
 binding (someone else's later change is left alone). A different `api_key_id` is a new binding
 (replace, create-before-delete: the new key is bound before the old one is released).
 
-The admin key comes from `_PortkeyProvider` (never pickled, never in inputs/outputs/errors). The app
+Under faults (docs/portkey.md "Faults"): a bind or release whose answer is lost is settled by
+reading the key back (components/portkey/base.py `settle_write`). A create that cannot be settled
+puts the key's previous defaults back before failing, so the next run records them again instead
+of taking this stack's own binding for the key's original. Delete leaves the key alone only when
+two reads agree it carries another config, and verifies the release by reading back.
+
+The admin key comes from `PortkeyProvider` (never pickled, never in inputs/outputs/errors). The app
 key's *id* is an identifier, not a credential; the key value is never read or stored.
 """
 
@@ -34,11 +40,14 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from components.portkey.errors import PortkeyApiError
-from components.portkey.provider import API_KEY_ENV, _gone_or_raise, _PortkeyProvider, _unknown
+from components.portkey.base import API_KEY_ENV, PortkeyProvider, gone_or_raise, unknown
+from components.portkey.errors import PortkeyApiError, PortkeyError
 
 if TYPE_CHECKING:
-    from components.portkey.client import PortkeyAdminClient
+    from components.portkey.answers import ApiKey
+    from components.portkey.api import PortkeyAdminClient
+
+__all__ = ["ApiKeyConfigBinding", "ApiKeyConfigBindingProvider", "live_binding"]
 
 SETTING = "sophia-infra:portkey.apiKeyId"
 # OpenAPI /api-keys/{id}: `id` is `format: uuid`.
@@ -70,13 +79,16 @@ def _flag(value: Any) -> bool:
     )
 
 
-def live_binding(key: dict[str, Any]) -> tuple[str | None, bool]:
+def live_binding(key: ApiKey) -> tuple[str | None, bool]:
     """(default config id, allow_config_override) as the API reports them for a key."""
-    defaults = key.get("defaults") if isinstance(key.get("defaults"), dict) else {}
-    config_id = defaults.get("config_id") or None
-    # GUESS: some answers may carry the flag at the top level; Terraform reads it from defaults.
-    raw_flag = defaults.get("allow_config_override", key.get("allow_config_override"))
-    return (str(config_id) if config_id else None), _flag(raw_flag)
+    defaults = key.defaults
+    config_id = defaults.config_id if defaults else None
+    # Terraform client.go APIKey reads the flag as a top-level integer (null/0/1); the write
+    # shape (and this stand-in) carries it in `defaults`: either counts, `defaults` first.
+    raw_flag = defaults.allow_config_override if defaults else None
+    if raw_flag is None:
+        raw_flag = key.allow_config_override
+    return (config_id or None), _flag(raw_flag)
 
 
 def _is_ours(live_config: str | None, props: dict[str, Any]) -> bool:
@@ -86,11 +98,11 @@ def _is_ours(live_config: str | None, props: dict[str, Any]) -> bool:
     return live_config is not None and live_config in ours
 
 
-class ApiKeyConfigBindingProvider(_PortkeyProvider):
+class ApiKeyConfigBindingProvider(PortkeyProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]):
         failures = []
         key_id = news.get("api_key_id")
-        if not _unknown(key_id):
+        if not unknown(key_id):
             if not isinstance(key_id, str) or not _UUID.match(key_id):
                 failures.append(
                     pulumi.dynamic.CheckFailure(
@@ -108,7 +120,7 @@ class ApiKeyConfigBindingProvider(_PortkeyProvider):
                     )
                 )
         config_id = news.get("config_id")
-        if not _unknown(config_id) and (not isinstance(config_id, str) or not config_id):
+        if not unknown(config_id) and (not isinstance(config_id, str) or not config_id):
             failures.append(
                 pulumi.dynamic.CheckFailure("config_id", "config_id must be the config's id")
             )
@@ -125,31 +137,36 @@ class ApiKeyConfigBindingProvider(_PortkeyProvider):
         replaces = ["api_key_id"] if olds.get("api_key_id") != news.get("api_key_id") else []
         changes = list(replaces)
         new_config = news.get("config_id")
-        if _unknown(new_config) or olds.get("config_id") != new_config:
+        if unknown(new_config) or olds.get("config_id") != new_config:
             changes.append("config_id")
         if olds.get("allow_config_override") != news.get("allow_config_override"):
             changes.append("allow_config_override")
         return DiffResult(changes=bool(changes), replaces=replaces, delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        client = self._client()
+        client = self.client()
         key_id = props["api_key_id"]
         key = self._get_key(client, key_id)
         previous_config, previous_flag = live_binding(key)
         if _is_ours(previous_config, props):
-            # Already bound to this config: only this stack does that (a lost state, a retried
-            # create), so what it had before is unknown; releasing gives it the API's default.
+            # Already bound to this config: only this stack does that (a lost state), so what it
+            # had before is unknown; releasing gives it the API's default.
             previous_config, previous_flag = None, API_DEFAULT_ALLOW_OVERRIDE
-        self._bind(client, key_id, key, props["config_id"], props["allow_config_override"])
-        live = self._verify(client, props)
+        try:
+            live = self._bind_settled(
+                client, key_id, key, props["config_id"], props["allow_config_override"], props
+            )
+        except (PortkeyError, ConnectionError, RuntimeError) as error:
+            self._put_back(client, key_id, key, previous_config, previous_flag, error, props)
+            raise
         previous = {_PREVIOUS_CONFIG: previous_config, _PREVIOUS_FLAG: previous_flag}
         return CreateResult(key_id, self._outs(props, live, previous))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            key = self._client().get_api_key(id_)
+            key = self.client().get_api_key(id_)
         except PortkeyApiError as error:
-            if _gone_or_raise(error, f"API key {id_}"):
+            if gone_or_raise(error, f"API key {id_}"):
                 return ReadResult("", {})
             raise
         live_config, live_flag = live_binding(key)
@@ -163,40 +180,117 @@ class ApiKeyConfigBindingProvider(_PortkeyProvider):
         return ReadResult(id_, self._outs(inputs, key, props), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        client = self._client()
+        client = self.client()
         key = self._get_key(client, id_)
-        self._bind(client, id_, key, news["config_id"], news["allow_config_override"])
-        live = self._verify(client, news)
+        live = self._bind_settled(
+            client, id_, key, news["config_id"], news["allow_config_override"], news
+        )
         return UpdateResult(self._outs(news, live, olds))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        client = self._client()
-        try:
-            key = client.get_api_key(id_)
-        except PortkeyApiError as error:
-            if error.is_not_found:
-                return  # the key is gone, and the binding with it
-            raise
-        live_config, _ = live_binding(key)
-        if not _is_ours(live_config, props):
-            return  # someone bound another config since: not ours to undo
+        client = self.client()
+        key = self._key_or_none(client, id_)
+        if key is None:
+            return  # the key is gone, and the binding with it
+        if not _is_ours(live_binding(key)[0], props):
+            # Someone bound another config since: not ours to undo. One answer is not enough to
+            # leave a binding in place (a partial answer reads like an unbound key): ask again.
+            key = self._key_or_none(client, id_)
+            if key is None or not _is_ours(live_binding(key)[0], props):
+                return
         restore_config = props.get(_PREVIOUS_CONFIG)
         restore_flag = props.get(_PREVIOUS_FLAG)
         restore_flag = API_DEFAULT_ALLOW_OVERRIDE if restore_flag is None else restore_flag
-        try:
+
+        def released() -> ApiKey | None:
+            live = client.get_api_key(id_)
+            config, flag = live_binding(live)
+            return live if config == restore_config and flag == bool(restore_flag) else None
+
+        def put() -> ApiKey:
             self._bind(client, id_, key, restore_config, bool(restore_flag))
-        except PortkeyApiError as error:
+            live = released()
+            if live is None:
+                raise RuntimeError(f"PUT /api-keys/{id_} was accepted but the key is still bound")
+            return live
+
+        try:
+            self.settle_write(put, released, f"release Portkey API key {id_}")
+        except (PortkeyError, ConnectionError, RuntimeError) as error:
             raise RuntimeError(
                 f"could not release config {props.get('config_id')} from Portkey API key {id_}: "
-                f"HTTP {error.status} {error.error_code} ({error.message}). The key still forces "
-                "that config and the config cannot be deleted while bound; unbind it in the "
-                "Portkey app (API Keys > edit > Config) and run again"
+                f"{error}. The key still forces that config and the config cannot be deleted "
+                "while bound; run again, or unbind it in the Portkey app (API Keys > edit > "
+                "Config)"
             ) from None
 
     # ------------------------------------------------------------------------------------------
 
+    def _bind_settled(
+        self,
+        client: PortkeyAdminClient,
+        key_id: str,
+        key: ApiKey,
+        config_id: str,
+        allow_override: bool,
+        props: dict[str, Any],
+    ) -> ApiKey:
+        """Bind, then require the key to read back bound; a lost answer is settled by reading."""
+
+        def bound() -> ApiKey | None:
+            live = client.get_api_key(key_id)
+            config, flag = live_binding(live)
+            return live if _is_ours(config, props) and flag == allow_override else None
+
+        config, flag = live_binding(key)
+        if _is_ours(config, props) and flag == allow_override:
+            return key
+
+        def put() -> ApiKey:
+            self._bind(client, key_id, key, config_id, allow_override)
+            return self._verify(client, props)
+
+        return self.settle_write(put, bound, f"bind Portkey API key {key_id}")
+
+    def _put_back(
+        self,
+        client: PortkeyAdminClient,
+        key_id: str,
+        key: ApiKey,
+        config_id: str | None,
+        allow_override: bool,
+        cause: Exception,
+        props: dict[str, Any],
+    ) -> None:
+        """A create failed after a bind may have landed: give the key its previous defaults back,
+        so a re-run records them again (state keeps nothing of a failed create)."""
+        try:
+            if not _is_ours(live_binding(client.get_api_key(key_id))[0], props):
+                return  # nothing of ours landed
+            self._bind(client, key_id, key, config_id, allow_override)
+            live_config, live_flag = live_binding(client.get_api_key(key_id))
+            if live_config == config_id and live_flag == allow_override:
+                return
+            problem = f"it reads config_id={live_config!r}"
+        except (PortkeyError, ConnectionError) as error:
+            problem = str(error)
+        raise RuntimeError(
+            f"binding Portkey API key {key_id} failed ({cause}) and putting back its previous "
+            f"defaults (config_id={config_id!r}, allow_config_override={allow_override}) failed "
+            f"too ({problem}); set them in the Portkey app before running again"
+        ) from None
+
     @staticmethod
-    def _get_key(client: PortkeyAdminClient, key_id: str) -> dict[str, Any]:
+    def _key_or_none(client: PortkeyAdminClient, key_id: str) -> ApiKey | None:
+        try:
+            return client.get_api_key(key_id)
+        except PortkeyApiError as error:
+            if error.is_not_found:
+                return None
+            raise
+
+    @staticmethod
+    def _get_key(client: PortkeyAdminClient, key_id: str) -> ApiKey:
         try:
             return client.get_api_key(key_id)
         except PortkeyApiError as error:
@@ -217,7 +311,7 @@ class ApiKeyConfigBindingProvider(_PortkeyProvider):
     def _bind(
         client: PortkeyAdminClient,
         key_id: str,
-        key: dict[str, Any],
+        key: ApiKey,
         config_id: str | None,
         allow_override: bool,
     ) -> None:
@@ -225,18 +319,19 @@ class ApiKeyConfigBindingProvider(_PortkeyProvider):
 
         GUESS: whether the api-key PUT replaces the whole `defaults` object (the workspace PUT
         does: Terraform CHANGELOG 0.2.32) is unknown, so the metadata the key already has is sent
-        with it either way. `config_id: null` releases the key (GUESS: the clearing spelling).
+        with it either way. `config_id: null` releases the key (Terraform client.go
+        UpdateAPIKeyDefaults: "client.JSONNull: sends config_id: null -> removes the pinned
+        config").
         """
-        defaults = key.get("defaults") if isinstance(key.get("defaults"), dict) else {}
         body: dict[str, Any] = {}
-        if isinstance(defaults.get("metadata"), dict) and defaults["metadata"]:
-            body["metadata"] = defaults["metadata"]
+        if key.defaults is not None and key.defaults.metadata:
+            body["metadata"] = key.defaults.metadata
         body["config_id"] = config_id
         body["allow_config_override"] = bool(allow_override)  # a JSON boolean: gateway `=== false`
         client.update_api_key(key_id, {"defaults": body})
 
     @staticmethod
-    def _verify(client: PortkeyAdminClient, props: dict[str, Any]) -> dict[str, Any]:
+    def _verify(client: PortkeyAdminClient, props: dict[str, Any]) -> ApiKey:
         """Re-read (the PUT answers `{}`) and refuse to report success the API does not show."""
         key_id = props["api_key_id"]
         live = client.get_api_key(key_id)
@@ -250,7 +345,7 @@ class ApiKeyConfigBindingProvider(_PortkeyProvider):
         return live
 
     @staticmethod
-    def _outs(inputs: dict[str, Any], live: dict[str, Any], previous: dict[str, Any]):
+    def _outs(inputs: dict[str, Any], live: ApiKey, previous: dict[str, Any]):
         return {
             "api_key_id": inputs["api_key_id"],
             "config_id": inputs.get("config_id"),
@@ -258,7 +353,7 @@ class ApiKeyConfigBindingProvider(_PortkeyProvider):
             "allow_config_override": inputs["allow_config_override"],
             _PREVIOUS_CONFIG: previous.get(_PREVIOUS_CONFIG),
             _PREVIOUS_FLAG: previous.get(_PREVIOUS_FLAG),
-            "status": live.get("status"),
+            "status": live.status,
         }
 
 

@@ -1,7 +1,7 @@
-"""What callers of the admin-API client need without importing it (and `requests`).
+"""Errors of the Portkey admin API client (pure: no HTTP library, nothing else of this package).
 
-The provider module is imported by every program run, but the client is only used when the
-dynamic-provider host runs an operation; keeping these here keeps the program's imports light.
+Every message names the call (`METHOD /path`) and never carries the admin key: the transport
+scrubs it from anything an answer echoes (components/portkey/api.py).
 """
 
 from __future__ import annotations
@@ -9,15 +9,29 @@ from __future__ import annotations
 DEFAULT_BASE_URL = "https://api.portkey.ai/v1"
 
 
-class PortkeyApiError(Exception):
-    """A failed admin-API call: HTTP status, Portkey errorCode and message (never the key)."""
+class PortkeyError(Exception):
+    """Anything the admin API client could not turn into a believable answer."""
 
-    def __init__(self, method: str, path: str, status: int, error_code: str, message: str):
+
+class PortkeyApiError(PortkeyError):
+    """The API answered an error: HTTP status, Portkey errorCode and message (never the key)."""
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        error_code: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+    ):
         self.method = method
         self.path = path
         self.status = status
         self.error_code = error_code
         self.message = message
+        self.retry_after = retry_after
         super().__init__(
             f"Portkey admin API {method} {path} failed: HTTP {status} {error_code}: {message}"
         )
@@ -34,3 +48,52 @@ class PortkeyApiError(Exception):
     @property
     def is_permission_denied(self) -> bool:
         return self.status == 403
+
+    @property
+    def is_rate_limited(self) -> bool:
+        return self.status == 429
+
+
+class PortkeyBadAnswer(PortkeyError):
+    """A 2xx answer whose body is not what the API documents (truncated, HTML, null, a field
+    missing): never believed, never a success."""
+
+    def __init__(self, method: str, path: str, problem: str):
+        self.method = method
+        self.path = path
+        self.problem = problem
+        super().__init__(f"Portkey admin API {method} {path} answered {problem}")
+
+
+class PortkeyOutcomeUnknown(PortkeyError):
+    """A write (POST/PUT) whose answer was lost after the request was sent: it may have landed.
+
+    Never re-sent blind: the provider reads back and adopts what landed (components/portkey/
+    base.py `settle`)."""
+
+    def __init__(self, method: str, path: str, why: str):
+        self.method = method
+        self.path = path
+        self.why = why
+        super().__init__(
+            f"Portkey admin API {method} {path}: {why}; the write may or may not have landed"
+        )
+
+
+class PortkeyRefused(PortkeyError):
+    """An answer this client refuses to act on: a redirect (the admin key would follow it to
+    another origin) or a wait longer than the cap."""
+
+
+class PortkeyWaitTooLong(PortkeyRefused):
+    def __init__(self, method: str, path: str, status: int, seconds: float, cap: float):
+        self.method = method
+        self.path = path
+        self.status = status
+        self.seconds = seconds
+        self.cap = cap
+        super().__init__(
+            f"Portkey admin API {method} {path} answered HTTP {status} and asked to wait "
+            f"{seconds:g} s (Retry-After) before trying again, more than the {cap:g} s this "
+            f"provider waits; run again after {seconds:g} s"
+        )

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import pulumi
 
 from components.portkey.api_key_binding import ApiKeyConfigBinding
-from components.portkey.provider import GatewayConfig, UsageLimitsPolicy
+from components.portkey.gateway_config import GatewayConfig
+from components.portkey.usage_limits import UsageLimitsPolicy
 from components.settings.portkey import PortkeySettings
 from components.settings.portkey_routing import PriceTable, build_config, canonical_json
 

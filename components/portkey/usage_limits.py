@@ -6,6 +6,11 @@ name, conditions, credit_limit, alert_threshold and periodic_reset update in pla
 normalizes what the API changes (MONTHLY vs monthly, a condition value as a list, excludes: null),
 so an unchanged policy never diffs. A replace starts the month's usage at zero: check() refuses it
 unless the stack sets usageLimit.acknowledgeUsageReset.
+
+Under faults (docs/portkey.md "Faults"): a create or update whose answer is lost is settled by
+reading back (components/portkey/base.py `settle_write`); what read records is what the API
+answered, parsed strictly (components/portkey/answers.py `Policy`): a field the answer lacks is
+recorded as absent, never filled in from the declared inputs.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
+from components.portkey.base import INACTIVE, PortkeyProvider, gone_or_raise, unknown
 from components.portkey.errors import PortkeyApiError
-from components.portkey.provider import _INACTIVE, _gone_or_raise, _PortkeyProvider, _unknown
 
 if TYPE_CHECKING:
-    from components.portkey.client import PortkeyAdminClient
+    from components.portkey.answers import Policy
+    from components.portkey.api import PortkeyAdminClient
+
+__all__ = ["ACK_KEY", "UsageLimitsPolicy", "UsageLimitsPolicyProvider"]
 
 
 # Replaced on change (Terraform portkey_usage_limits_policy: RequiresReplace on group_by, type,
@@ -68,14 +76,14 @@ def _same(key: str, left: Any, right: Any) -> bool:
     return left == right
 
 
-class UsageLimitsPolicyProvider(_PortkeyProvider):
+class UsageLimitsPolicyProvider(PortkeyProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]):
         # A replace deletes the policy and creates a new one whose usage starts at zero: this
         # month's spend is forgotten. Refuse it in the preview unless the stack acknowledges it.
         failures = []
         if olds and not news.get(ACK_KEY):
             for key in _POLICY_REPLACE_KEYS:
-                if not _unknown(news.get(key)) and not _same(key, olds.get(key), news.get(key)):
+                if not unknown(news.get(key)) and not _same(key, olds.get(key), news.get(key)):
                     failures.append(
                         pulumi.dynamic.CheckFailure(
                             key,
@@ -97,60 +105,96 @@ class UsageLimitsPolicyProvider(_PortkeyProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        client = self._client()
+        client = self.client()
         existing = self._find_by_name(client, props)
         if existing is None:
             body = {key: props[key] for key in _POLICY_KEYS if props.get(key) is not None}
-            try:
-                policy_id = client.create_usage_limits_policy(body)["id"]
-            except (ConnectionError, PortkeyApiError) as error:
-                if isinstance(error, PortkeyApiError) and error.status < 500:
-                    raise
-                existing = self._find_by_name(client, props)
-                if existing is None:
-                    raise
-                policy_id = existing["id"]
+
+            def landed() -> str | None:
+                found = self._find_by_name(client, props)
+                return found.id if found else None
+
+            policy_id = self.settle_write(
+                lambda: client.create_usage_limits_policy(body).id,
+                landed,
+                f"create Portkey usage-limits policy '{props['name']}'",
+            )
         else:
-            policy_id = existing["id"]
+            policy_id = existing.id
             self._check_adoptable(existing, props)
-        live = client.get_usage_limits_policy(policy_id)
-        if existing is not None:
-            body = self._update_body(live, props)
-            if body:
-                client.update_usage_limits_policy(policy_id, body)
-                live = client.get_usage_limits_policy(policy_id)
+        live = self._converge(client, policy_id, props)
         return CreateResult(policy_id, self._outs(props, live))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            live = self._client().get_usage_limits_policy(id_)
+            live = self.client().get_usage_limits_policy(id_)
         except PortkeyApiError as error:
-            if _gone_or_raise(error, f"usage-limits policy {id_}"):
+            if gone_or_raise(error, f"usage-limits policy {id_}"):
                 return ReadResult("", {})
             raise
         inputs = {key: props.get(key) for key in _POLICY_KEYS}
         inputs[ACK_KEY] = props.get(ACK_KEY)
         for key in _POLICY_KEYS:
             # Keep the declared spelling when the live value means the same (no perpetual diff);
-            # take the live value only on real drift. The API answers a UUID for a slug.
-            if key != "workspace_id" and key in live and not _same(key, live[key], props.get(key)):
-                inputs[key] = live[key]
+            # otherwise record what the API holds. The API answers a UUID for a slug.
+            if key != "workspace_id" and not _same(key, live.field(key), props.get(key)):
+                inputs[key] = live.field(key)
         return ReadResult(id_, self._outs(inputs, live), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        client = self._client()
-        body = self._update_body(olds, news)
-        if body:
-            client.update_usage_limits_policy(id_, body)
-        live = client.get_usage_limits_policy(id_)
+        # What changed since the last apply, as before (re-sending an unchanged periodic_reset
+        # makes the API recompute the next reset); the PUT is then verified by reading back.
+        live = self._converge(self.client(), id_, news, current=olds)
         return UpdateResult(self._outs(news, live))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        try:
-            self._client().delete_usage_limits_policy(id_)
-        except PortkeyApiError as error:
-            if not error.is_not_found:
-                raise
+        client = self.client()
+        self.delete_settled(
+            lambda: client.delete_usage_limits_policy(id_),
+            lambda: client.get_usage_limits_policy(id_),
+            f"Portkey usage-limits policy {id_}",
+        )
+
+    def _converge(
+        self,
+        client: PortkeyAdminClient,
+        policy_id: str,
+        wanted: dict[str, Any],
+        *,
+        current: dict[str, Any] | None = None,
+    ):
+        """PUT what differs from `current` (default: the live policy), then require the policy
+        to read back as wanted."""
+
+        def live_fields(live: Policy) -> dict[str, Any]:
+            return {key: live.field(key) for key in _POLICY_KEYS}
+
+        def as_wanted() -> Policy | None:
+            # Only the fields this write sends: drift elsewhere is for read/diff to report.
+            live = client.get_usage_limits_policy(policy_id)
+            return None if set(self._update_body(live_fields(live), wanted)) & set(body) else live
+
+        if current is None:
+            live = client.get_usage_limits_policy(policy_id)
+            body = self._update_body(live_fields(live), wanted)
+            if not body:
+                return live
+        else:
+            body = self._update_body(current, wanted)
+            if not body:
+                return client.get_usage_limits_policy(policy_id)
+
+        def put() -> Policy:
+            client.update_usage_limits_policy(policy_id, body)
+            written = as_wanted()
+            if written is None:
+                raise RuntimeError(
+                    f"Portkey accepted PUT /policies/usage-limits/{policy_id} but the policy "
+                    f"does not read back with {sorted(body)} as sent; run again"
+                )
+            return written
+
+        return self.settle_write(put, as_wanted, f"update usage-limits policy {policy_id}")
 
     @staticmethod
     def _update_body(current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
@@ -163,15 +207,14 @@ class UsageLimitsPolicyProvider(_PortkeyProvider):
         }
 
     @staticmethod
-    def _find_by_name(client: PortkeyAdminClient, props: dict[str, Any]) -> dict[str, Any] | None:
+    def _find_by_name(client: PortkeyAdminClient, props: dict[str, Any]) -> Policy | None:
         matches = [
             item
             for item in client.list_usage_limits_policies(props.get("workspace_id"))
-            if item.get("name") == props["name"]
-            and str(item.get("status", "active")) not in _INACTIVE
+            if item.name == props["name"] and item.status not in INACTIVE
         ]
         if len(matches) > 1:
-            ids = sorted(str(item.get("id")) for item in matches)
+            ids = sorted(item.id for item in matches)
             raise RuntimeError(
                 f"Portkey has {len(matches)} usage-limits policies named '{props['name']}' "
                 f"({', '.join(ids)}); remove the extras before this stack can own the name"
@@ -179,20 +222,20 @@ class UsageLimitsPolicyProvider(_PortkeyProvider):
         return matches[0] if matches else None
 
     @staticmethod
-    def _check_adoptable(existing: dict[str, Any], props: dict[str, Any]) -> None:
+    def _check_adoptable(existing: Policy, props: dict[str, Any]) -> None:
         for key in ("type", "group_by"):
-            if key in existing and not _same(key, existing[key], props.get(key)):
+            if not _same(key, existing.field(key), props.get(key)):
                 raise RuntimeError(
                     f"a usage-limits policy named '{props['name']}' already exists with "
-                    f"{key}={existing[key]!r} (this stack declares {props.get(key)!r}); {key} "
-                    "cannot be updated in place: rename the policy or delete it"
+                    f"{key}={existing.field(key)!r} (this stack declares {props.get(key)!r}); "
+                    f"{key} cannot be updated in place: rename the policy or delete it"
                 )
 
     @staticmethod
-    def _outs(inputs: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    def _outs(inputs: dict[str, Any], live: Policy) -> dict[str, Any]:
         outs = {key: inputs.get(key) for key in _POLICY_KEYS}
         outs[ACK_KEY] = inputs.get(ACK_KEY)
-        outs["status"] = live.get("status")
+        outs["status"] = live.status
         return outs
 
 

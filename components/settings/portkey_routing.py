@@ -3,24 +3,31 @@
 Pure functions, no Pulumi and no network, so the same code drives `pulumi up`, the offline synth,
 the cost view and the end-to-end test against the real open-source gateway.
 
-Shape built (brief §5): a `conditional` strategy sends requests whose metadata carries the budget
-tag to the budget target and everything else to a `fallback` chain primary -> fallbacks. Retry and
-request timeout sit at the top level so every target inherits them.
+Shape built (docs/portkey.md "Routing"): a `conditional` strategy sends requests whose metadata
+carries the budget tag to the budget target and everything else to a `fallback` chain primary ->
+fallbacks. Retry and request timeout sit at the top level so every target inherits them.
 
 Portkey has no per-request dollar cap, so each target's output cap is derived from the ceiling:
     worst case = assumed_prompt_tokens * input price + max_tokens * output price <= ceiling
 and a policy whose worst case cannot fit (or whose explicit max_tokens breaks it) is refused.
 
-The cap goes into `override_params` under the parameter the model takes (model_lifecycle.yaml
-`output_param`), so the gateway replaces whatever the client sent:
-- `max_tokens` models (Anthropic, Mistral): the gateway maps BOTH `max_tokens` and
-  `max_completion_tokens` onto the provider's `max_tokens`, and the later key wins
-  (Portkey-AI/gateway src/providers/anthropic/chatComplete.ts,
-  src/services/transformToProviderRequest.ts), so both are overridden with the cap: a
-  client-sent `max_completion_tokens` cannot lift it.
-- `max_completion_tokens` models (OpenAI GPT-5): only that key is overridden. A client-sent
-  `max_tokens` reaches OpenAI, which refuses it with 400 for these models: the request fails
-  closed, it is never served uncapped.
+The cap goes into `override_params`, which the gateway spreads over the request body
+(`{...requestBody, ...overrideParams}`, Portkey-AI/gateway src/handlers/services/
+providerContext.ts `params`), so it replaces whatever the client sent. The gateway copies to a
+provider only the request keys that provider's config lists (src/services/
+transformToProviderRequest.ts); in gateway 1.15.2 the keys that reach an output-token limit on
+our providers are exactly (read from node_modules/@portkey-ai/gateway/build/start-server.js):
+- openai chatComplete: `max_tokens` -> max_tokens, `max_completion_tokens` ->
+  max_completion_tokens; the Responses route (`/v1/responses`): `max_output_tokens`;
+- anthropic and mistral-ai chatComplete: `max_tokens` and `max_completion_tokens`, both ->
+  max_tokens (the later key wins).
+So every leaf overrides all three aliases (`CLIENT_OUTPUT_ALIASES`); a key a provider does not
+list is dropped by the gateway, so an extra override is harmless. For models that take
+`max_completion_tokens` (OpenAI GPT-5, model_lifecycle.yaml `output_param`), `max_tokens` is
+overridden with JSON null instead of the cap: GPT-5 refuses a numeric `max_tokens` with 400,
+and the OpenAI API declares `max_tokens` "integer or null" (null = not set). GUESS: that GPT-5
+accepts an explicit null (not verifiable offline); if it refused it, the request fails closed.
+The real gateway test (tests/components/portkey/test_gateway_e2e.py) sends each alias.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from typing import Any
 import jsonschema
 
 from components.settings.portkey import PortkeySettings, PortkeyTarget
-from components.settings.portkey_models import OUTPUT_PARAMS, load_lifecycle
+from components.settings.portkey_models import load_lifecycle
 from components.yaml_files import load_yaml_file
 
 # Data files stay with the Portkey component; the derivation is settings (it must fail before
@@ -186,14 +193,20 @@ def worst_case_per_target(
     return costs
 
 
-def output_caps(model: str, max_tokens: int) -> dict[str, int]:
-    """The override_params entries that cap `model`'s output at `max_tokens` (see module doc)."""
+# Every request key the gateway maps onto an output-token limit (see the module doc).
+CLIENT_OUTPUT_ALIASES = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+
+
+def output_caps(model: str, max_tokens: int) -> dict[str, int | None]:
+    """The override_params entries that cap `model`'s output at `max_tokens` whatever alias the
+    client sends (see module doc)."""
     entry = load_lifecycle().models.get(model)
     if entry is None:
         raise RoutingPolicyError(f"model '{model}' is not in model_lifecycle.yaml")
+    caps: dict[str, int | None] = dict.fromkeys(CLIENT_OUTPUT_ALIASES, max_tokens)
     if entry.output_param == "max_completion_tokens":
-        return {"max_completion_tokens": max_tokens}
-    return dict.fromkeys(OUTPUT_PARAMS, max_tokens)
+        caps["max_tokens"] = None  # cleared, not capped: these models refuse the key
+    return caps
 
 
 def _leaf(target: PortkeyTarget, max_tokens: int) -> dict[str, Any]:

@@ -164,7 +164,7 @@ class EngineWorkspace:
             **offline_env(self.engine, self.root / "home", PASSPHRASE),
             "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
             **self.estuary.env(),
-            "PORTKEY_ADMIN_API_KEY": self.portkey.api_key,  # components/portkey/client.py API_KEY_ENV
+            "PORTKEY_ADMIN_API_KEY": self.portkey.api_key,  # components/portkey/base.py API_KEY_ENV
             "PORTKEY_BASE_URL": self.portkey.base_url,
         }
 

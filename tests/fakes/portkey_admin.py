@@ -1,6 +1,6 @@
 """A local stand-in for the Portkey admin API (configs, usage-limits policies, API-key defaults).
 
-Behaves as the Portkey brief documents: `x-portkey-api-key` auth (401 AB05 otherwise), flat bodies
+Behaves as the admin API is documented (docs/portkey.md "Resources"; sources per rule below): `x-portkey-api-key` auth (401 AB05 otherwise), flat bodies
 (or {success, data} with `wrap=True`), `config` returned as a JSON string (`config_as_string`),
 errors as {errorCode, message}, every PUT minting a new version_id. It records each request and
 can inject faults:

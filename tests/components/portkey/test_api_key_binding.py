@@ -8,13 +8,14 @@ import json
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
+from components.portkey.answers import ApiKey
 from components.portkey.api_key_binding import (
     PLACEHOLDER_KEY_ID,
     ApiKeyConfigBindingProvider,
     live_binding,
 )
-from components.portkey.client import PortkeyApiError
-from components.portkey.provider import GatewayConfigProvider
+from components.portkey.errors import PortkeyApiError
+from components.portkey.gateway_config import GatewayConfigProvider
 from tests.fakes.portkey_admin import FakePortkeyAdmin
 
 CONFIG = {"strategy": {"mode": "fallback"}, "targets": [{"provider": "@openai-prod"}]}
@@ -158,7 +159,7 @@ def test_delete_gives_the_key_back_what_it_had(admin, bound) -> None:
 
     _provider().delete(key_id, created.outs)
 
-    assert [m for m, _ in admin.calls()] == ["GET", "PUT"]
+    assert [m for m, _ in admin.calls()] == ["GET", "PUT", "GET"]  # the release is read back
     assert admin.requests[1].body == {
         "defaults": {"metadata": {"team": "api"}, "config_id": None, "allow_config_override": True}
     }
@@ -205,7 +206,8 @@ def test_delete_leaves_a_binding_someone_else_made_alone(admin, bound) -> None:
 
     _provider().delete(key_id, created.outs)
 
-    assert admin.calls() == [("GET", f"/api-keys/{key_id}")]
+    # Two reads agree before a binding is left in place (one partial answer reads as unbound).
+    assert admin.calls() == [("GET", f"/api-keys/{key_id}")] * 2
     assert admin.api_keys[key_id]["defaults"]["config_id"] == other["id"]
 
 
@@ -265,15 +267,21 @@ def test_check_refuses_a_bad_or_placeholder_key_id(key_id: str, expected: str) -
     assert "sophia-infra:portkey.apiKeyId" in result.failures[0].reason
 
 
+def _key(**fields) -> ApiKey:
+    return ApiKey.model_validate({"id": "k", "status": "active", **fields})
+
+
 def test_live_binding_normalizes_the_flag() -> None:
-    assert live_binding({}) == (None, True)  # never set: the API default, overrides allowed
-    assert live_binding({"defaults": {"config_id": "c", "allow_config_override": 0}}) == (
+    assert live_binding(_key()) == (None, True)  # never set: the API default, overrides allowed
+    assert live_binding(_key(defaults={"config_id": "c", "allow_config_override": 0})) == (
         "c",
         False,
     )
-    assert live_binding({"defaults": {"allow_config_override": "false"}}) == (None, False)
+    assert live_binding(_key(defaults={"allow_config_override": "false"})) == (None, False)
+    # Terraform client.go APIKey: the flag read back as a top-level integer.
+    assert live_binding(_key(defaults={"config_id": "c"}, allow_config_override=0)) == ("c", False)
     with pytest.raises(RuntimeError, match="expected a boolean"):
-        live_binding({"defaults": {"allow_config_override": "maybe"}})
+        live_binding(_key(defaults={"allow_config_override": "maybe"}))
 
 
 def test_pickled_provider_holds_no_admin_key(admin, bound) -> None:

@@ -27,8 +27,12 @@ import pytest
 import requests
 
 from components.settings.portkey import PortkeySettings
-from components.settings.portkey_routing import build_config, with_inline_providers
-from tests.components.portkey.fake_llm import FakeUpstream
+from components.settings.portkey_routing import (
+    CLIENT_OUTPUT_ALIASES,
+    build_config,
+    with_inline_providers,
+)
+from tests.components.portkey.fake_llm import FakeUpstream, UpstreamCall
 from tests.conftest import committed_stack_configs
 
 pytestmark = pytest.mark.needs_node
@@ -262,10 +266,18 @@ def test_prod_does_not_fall_back_on_a_client_error(
     assert upstreams["anthropic"].calls == [] and upstreams["mistral"].calls == []
 
 
-@pytest.mark.parametrize("alias", ["max_tokens", "max_completion_tokens"])
-def test_a_client_sent_output_limit_cannot_lift_the_cap_on_anthropic_or_mistral(
+def _output_limits(call: UpstreamCall) -> dict[str, Any]:
+    """Every output-token field the upstream received (present keys only)."""
+    return {
+        k: call.body[k] for k in (*CLIENT_OUTPUT_ALIASES, "max_tokens_to_sample") if k in call.body
+    }
+
+
+@pytest.mark.parametrize("alias", CLIENT_OUTPUT_ALIASES)
+def test_a_client_sent_output_limit_cannot_lift_the_cap_on_any_target(
     gateway: str, upstreams: dict[str, FakeUpstream], alias: str
 ) -> None:
+    # Each target in turn: openai fails over to anthropic, then to mistral.
     upstreams["openai"].fail[PRIMARY] = 500
     upstreams["anthropic"].fail[CLAUDE] = 500
 
@@ -273,34 +285,44 @@ def test_a_client_sent_output_limit_cannot_lift_the_cap_on_anthropic_or_mistral(
 
     assert response.status_code == 200, response.text
     caps = _caps("prod")
+    [openai] = upstreams["openai"].calls
     [claude] = upstreams["anthropic"].calls
-    assert claude.max_tokens == caps[CLAUDE]["max_tokens"]
     [mistral] = upstreams["mistral"].calls
-    assert mistral.max_tokens == caps[MISTRAL]["max_tokens"]
-    assert 100_000 not in (claude.max_tokens, mistral.max_tokens)
+    # GPT-5 takes max_completion_tokens; the client's max_tokens is cleared (null), never sent.
+    assert _output_limits(openai) in (
+        {"max_completion_tokens": caps[PRIMARY]["max_completion_tokens"]},
+        {"max_completion_tokens": caps[PRIMARY]["max_completion_tokens"], "max_tokens": None},
+    )
+    assert _output_limits(claude) == {"max_tokens": caps[CLAUDE]["max_tokens"]}
+    assert _output_limits(mistral) == {"max_tokens": caps[MISTRAL]["max_tokens"]}
 
 
-def test_a_client_sent_max_completion_tokens_cannot_lift_the_cap_on_openai(
+def test_every_alias_at_once_cannot_lift_the_cap_on_openai(
     gateway: str, upstreams: dict[str, FakeUpstream]
 ) -> None:
-    response = _chat(gateway, _inline("prod", upstreams), max_completion_tokens=100_000)
+    limits = dict.fromkeys(CLIENT_OUTPUT_ALIASES, 100_000)
+    response = _chat(gateway, _inline("prod", upstreams), **limits)
 
     assert response.status_code == 200, response.text
     [call] = upstreams["openai"].calls
+    assert call.max_tokens is None and 100_000 not in _output_limits(call).values()
     assert call.max_completion_tokens == _caps("prod")[PRIMARY]["max_completion_tokens"]
 
 
-def test_a_client_sent_max_tokens_reaches_openai_beside_the_cap(
+def test_the_responses_route_cannot_lift_the_cap(
     gateway: str, upstreams: dict[str, FakeUpstream]
 ) -> None:
-    # The gateway forwards the client's max_tokens next to our max_completion_tokens; real GPT-5
-    # models answer that with 400 unsupported_parameter (fails closed, see model_lifecycle.yaml).
-    response = _chat(gateway, _inline("prod", upstreams), max_tokens=100_000)
-
-    assert response.status_code == 200, response.text  # the fake does not model that 400
+    # /v1/responses takes max_output_tokens (gateway openai createModelResponse config).
+    config = _inline("prod", upstreams)
+    requests.post(
+        f"{gateway}/v1/responses",
+        headers={"content-type": "application/json", "x-portkey-config": json.dumps(config)},
+        json={"input": "hello", "max_output_tokens": 100_000},
+        timeout=30,
+    )
     [call] = upstreams["openai"].calls
-    assert call.max_completion_tokens == _caps("prod")[PRIMARY]["max_completion_tokens"]
-    assert call.max_tokens == 100_000
+    assert call.path == "/v1/responses"
+    assert call.body.get("max_output_tokens") == _caps("prod")[PRIMARY]["max_output_tokens"]
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

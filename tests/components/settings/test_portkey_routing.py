@@ -75,17 +75,38 @@ def test_prod_config_has_the_planned_shape() -> None:
     assert budget == {
         "name": "budget",
         "provider": "@openai-prod",
-        "override_params": {"model": "gpt-5.4-mini-2026-03-17", "max_completion_tokens": 4096},
+        "override_params": {
+            "model": "gpt-5.4-mini-2026-03-17",
+            "max_tokens": None,
+            "max_completion_tokens": 4096,
+            "max_output_tokens": 4096,
+        },
     }
     assert premium["strategy"] == {
         "mode": "fallback",
         "on_status_codes": [404, 408, 429, 500, 502, 503, 504, 529],
     }
     assert [t["override_params"] for t in premium["targets"]] == [
-        {"model": "gpt-5.4-2026-03-05", "max_completion_tokens": 6333},
-        # max_tokens models get both aliases: the gateway maps either onto max_tokens.
-        {"model": "claude-sonnet-4-6", "max_tokens": 6266, "max_completion_tokens": 6266},
-        {"model": "mistral-large-2512", "max_tokens": 4096, "max_completion_tokens": 4096},
+        # Every output-token alias the gateway knows is overridden; GPT-5 refuses a numeric
+        # max_tokens, so a client's max_tokens is cleared (null) there instead of capped.
+        {
+            "model": "gpt-5.4-2026-03-05",
+            "max_tokens": None,
+            "max_completion_tokens": 6333,
+            "max_output_tokens": 6333,
+        },
+        {
+            "model": "claude-sonnet-4-6",
+            "max_tokens": 6266,
+            "max_completion_tokens": 6266,
+            "max_output_tokens": 6266,
+        },
+        {
+            "model": "mistral-large-2512",
+            "max_tokens": 4096,
+            "max_completion_tokens": 4096,
+            "max_output_tokens": 4096,
+        },
     ]
     assert config["retry"] == {"attempts": 2, "on_status_codes": [429, 502, 503, 504, 529]}
     assert config["request_timeout"] == 30000

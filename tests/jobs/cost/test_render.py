@@ -45,7 +45,7 @@ def test_every_warehouse_and_gateway_target_is_listed_with_its_bound_and_cap(
             max(
                 leaf["override_params"][key]
                 for key in ("max_tokens", "max_completion_tokens")
-                if key in leaf["override_params"]
+                if leaf["override_params"].get(key) is not None
             ),
         )
         for leaf in declared_leaves
