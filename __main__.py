@@ -155,6 +155,20 @@ api = wiring.api_service(
     gateway,
 )
 
+slo = wiring.slo(
+    settings,
+    api,
+    wiring.SloSnowflake(
+        database=database.name,
+        schema=database.schema_names[CORTEX_SCHEMA],
+        warehouse=warehouses["CORTEX_COMPUTE_WH"].name,
+        provider=providers.sysadmin,
+        account_admin_provider=providers.monitor_admin,
+        # The alert reads the search services' state: it waits for them.
+        depends_on=[cortex],
+    ),
+)
+
 release = release_record(settings)
 
 pulumi.export("environment", stack.environment)

@@ -19,9 +19,11 @@ import pulumi
 
 from components.estuary.pipeline import Pipeline, PipelineArgs
 from components.k8s.api_service import ApiService, ApiServiceArgs
+from components.k8s.slo import SloMonitoring, SloMonitoringArgs
 from components.portkey.gateway import Gateway, GatewayArgs
 from components.settings import Settings
 from components.snowflake.cortex import CORTEX_SCHEMA
+from components.snowflake.slo_alerts import SearchFreshnessAlert, SearchFreshnessAlertArgs
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,71 @@ def api_service(
         ),
         opts=opts,
     )
+
+
+@dataclass(frozen=True)
+class SloSnowflake:
+    """What the Snowflake freshness alert needs from the Snowflake area (absent in the engine
+    tests' program: the Snowflake provider logs in even to preview)."""
+
+    database: pulumi.Input[str]
+    schema: pulumi.Input[str]  # CORTEX_VECTORS
+    warehouse: pulumi.Input[str]  # CORTEX_COMPUTE_WH: up anyway for the search refreshes
+    provider: pulumi.ProviderResource  # SYSADMIN: creates (and so owns) the alert
+    account_admin_provider: pulumi.ProviderResource  # grants EXECUTE ALERT (ACCOUNTADMIN only)
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+@dataclass(frozen=True)
+class Slo:
+    monitoring: SloMonitoring
+    search_alert: SearchFreshnessAlert | None
+
+
+def slo(
+    settings: Settings,
+    api: ApiService,
+    snowflake: SloSnowflake | None,
+    opts: pulumi.ResourceOptions | None = None,
+) -> Slo:
+    """The objectives as alerts: the PrometheusRule and Estuary ScrapeConfig beside the API
+    (`opts` may carry a `kubernetes` provider), and the Cortex Search freshness alert in
+    Snowflake. docs/slo.md."""
+    stack = settings.stack
+    monitoring = SloMonitoring(
+        "slo",
+        SloMonitoringArgs(
+            settings=stack.slo,
+            environment=stack.environment,
+            namespace=api.namespace,
+            namespace_name=stack.kubernetes.namespace,
+            tenant_prefix=stack.estuary.tenant_prefix,
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[api])),
+    )
+    search_alert = None
+    if snowflake is not None:
+        cortex = stack.cortex
+        lags = {"SOPHIA_SEARCH": cortex.search_target_lag} | {
+            s.name: s.target_lag or cortex.search_target_lag
+            for s in cortex.additional_search_services
+        }
+        search_alert = SearchFreshnessAlert(
+            "slo-search-freshness",
+            SearchFreshnessAlertArgs(
+                freshness=stack.slo.freshness,
+                database=snowflake.database,
+                schema=snowflake.schema,
+                warehouse=snowflake.warehouse,
+                owner_role=stack.snowflake.admin_roles.sysadmin,
+                service_lags=lags,
+                suffix=stack.name_suffix,
+            ),
+            provider=snowflake.provider,
+            account_admin_provider=snowflake.account_admin_provider,
+            opts=pulumi.ResourceOptions(depends_on=list(snowflake.depends_on)),
+        )
+    return Slo(monitoring=monitoring, search_alert=search_alert)
 
 
 def estuary_export(pipeline: Pipeline) -> dict[str, Any]:
