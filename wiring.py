@@ -22,6 +22,7 @@ from components.k8s.api_service import ApiService, ApiServiceArgs
 from components.k8s.slo import SloMonitoring, SloMonitoringArgs
 from components.portkey.gateway import Gateway, GatewayArgs
 from components.settings import Settings
+from components.settings.slo import AVAILABILITY_PAGE_ALERT
 from components.snowflake.cortex import CORTEX_SCHEMA
 from components.snowflake.slo_alerts import SearchFreshnessAlert, SearchFreshnessAlertArgs
 
@@ -78,7 +79,11 @@ def portkey_gateway(settings: Settings) -> Gateway:
     """The Portkey routing config (and usage limit, when the stack sets one)."""
     return Gateway(
         "llm",
-        GatewayArgs(settings=settings.stack.portkey, config_json=settings.portkey_config_json),
+        GatewayArgs(
+            settings=settings.stack.portkey,
+            config_json=settings.portkey_config_json,
+            llm_budget=settings.stack.slo.llm,
+        ),
     )
 
 
@@ -112,6 +117,8 @@ def api_service(
             },
             snowflake_private_key=settings.secrets.api_snowflake_private_key,
             portkey_api_key=settings.secrets.portkey_api_key,
+            # The canary fails while the availability page fires (docs/slo.md).
+            page_alert=AVAILABILITY_PAGE_ALERT,
         ),
         opts=opts,
     )
