@@ -23,6 +23,7 @@ from components.k8s.slo import SloMonitoring, SloMonitoringArgs
 from components.portkey.gateway import Gateway, GatewayArgs
 from components.settings import Settings
 from components.settings.slo import AVAILABILITY_PAGE_ALERT
+from components.settings.slo_checks import slo_summary
 from components.snowflake.cortex import CORTEX_SCHEMA
 from components.snowflake.slo_alerts import SearchFreshnessAlert, SearchFreshnessAlertArgs
 
@@ -187,6 +188,14 @@ def slo(
             opts=pulumi.ResourceOptions(depends_on=list(snowflake.depends_on)),
         )
     return Slo(monitoring=monitoring, search_alert=search_alert)
+
+
+def slo_export(settings: Settings) -> dict[str, Any]:
+    """The objectives, budgets and contradictions (docs/slo.md), for the cost view and --check."""
+    stack = settings.stack
+    return slo_summary(
+        stack.slo, stack.environment, stack.estuary, stack.cortex, stack.kubernetes.canary
+    )
 
 
 def estuary_export(pipeline: Pipeline) -> dict[str, Any]:

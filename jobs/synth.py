@@ -165,6 +165,7 @@ def _policy_overrides(values: Sequence[str]) -> dict[str, str]:
 
 def _print_check(synthesis: Synthesis, project_dir: Path, overrides: dict[str, str]) -> int:
     from jobs.check import PolicyConfigError, load_policy_config, render_check, run_checks
+    from jobs.check.slo import slo_violations
     from jobs.stack_identity import guard_rail_violations, stack_identity_violations
 
     try:
@@ -174,6 +175,7 @@ def _print_check(synthesis: Synthesis, project_dir: Path, overrides: dict[str, s
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     report.violations.extend(stack_identity_violations(project_dir))
+    report.violations.extend(slo_violations(synthesis))
     report.violations.extend(
         guard_rail_violations(synthesis, config, report.policies, overrides, report)
     )
@@ -196,9 +198,10 @@ def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
         )
         return EXIT_INVALID
     try:
-        head = cost.cost_report(to_json(synthesis), book)
+        document = to_json(synthesis)
+        head = cost.cost_report(document, book)
         if other is None:
-            print(cost.render_cost(head))
+            print(cost.render_cost(head, document.get("outputs") or {}))
         else:
             base = cost.cost_report(to_json(other), book)
             print(cost.render_cost_diff(cost.diff_cost(base, head)))

@@ -18,7 +18,8 @@ from components.portkey.api_key_binding import ApiKeyConfigBinding
 from components.portkey.provider import GatewayConfig, UsageLimitsPolicy
 from components.settings.portkey import PortkeySettings
 from components.settings.portkey_routing import PriceTable, build_config, canonical_json
-from components.settings.slo import LlmBudget, weekly_policy_name
+from components.settings.slo import LlmBudget
+from components.settings.slo_checks import weekly_policy_name
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,8 @@ from components.settings.credentials import SECRET_KEYS as ALL_SECRET_KEYS
 from components.settings.estuary import EstuarySettings
 from components.settings.kubernetes import KubernetesSettings, ReleaseSettings
 from components.settings.portkey import PortkeySettings, check_api_key_binding_for_environment
-from components.settings.slo import (
-    SloSettings,
+from components.settings.slo import SloSettings
+from components.settings.slo_checks import (
     check_canary_against_page,
     check_freshness,
     check_slo_for_environment,

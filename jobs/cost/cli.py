@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             base_label = f"{stack}@{args.base_ref}"
         head = cost_report(head_doc, book)
         if base_doc is None:
-            print(render_cost(head))
+            print(render_cost(head, head_doc.get("outputs") or {}))
         else:
             base = cost_report(base_doc, book, label=base_label)
             print(render_cost_diff(diff_cost(base, head)))
