@@ -59,7 +59,8 @@ def render_error_budgets(report: CostReport, outputs: Mapping[str, Any]) -> list
     rows = []
     for objective in slo["objectives"]:
         pairs = ", ".join(
-            f"{t['severity']} {t['factor']:g}x {t['long']}/{t['short']} (> {t['errorRatio'] * 100:.4g} %)"
+            f"{t['severity']} {t['factor']:g}x {t['long']}/{t['short']} "
+            f"(> {t['errorRatio'] * 100:.4g} %)"
             for t in objective["thresholds"]
         )
         what = objective["name"]
