@@ -60,7 +60,7 @@ def _objective(value: float) -> float:
     # Ours: below 90 % some burn-rate alerts can never fire (factor x budget > 100 %, see
     # kcp-dev/kcp-glbc PR #287); 99.999 is the most a 30-day window can measure minute by minute.
     if not 90 <= value <= 99.999:
-        raise ValueError(f"must be a percentage between 90 and 99.999; got {value}")
+        raise ValueError(f"must be a percentage between 90 and 99.999; got {value:g}")
     return value
 
 
@@ -212,7 +212,7 @@ class SloSettings(CamelModel):
     @classmethod
     def _runbook(cls, value: str) -> str:
         if not _RUNBOOK_URL.match(value):
-            raise ValueError(f"{value!r}: must be an https:// URL")
+            raise ValueError("must be an https:// URL (runbook_url = this + the alert name)")
         return value
 
     def runbook_url(self, alert: str) -> str:

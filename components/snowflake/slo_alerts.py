@@ -6,8 +6,8 @@ when data was last confirmed fresh", INDEXING_STATE, INDEXING_ERROR, SERVING_STA
 when a service of the stack is older than `searchLagFactor` x its TARGET_LAG, reports an indexing
 error, or does not serve. Each run and whether it fired is recorded in ALERT_HISTORY
 (docs.snowflake.com sql-reference/functions/alert_history: STATE TRIGGERED / CONDITION_FALSE);
-the action writes a log line. GUESS: no notification integration exists yet (docs/slo.md says how
-to add one); until then ALERT_HISTORY is where on-call looks.
+the action writes a log line (GUESS, see `freshness_action`). GUESS: no notification integration
+exists yet (docs/slo.md says how to add one); until then ALERT_HISTORY is where on-call looks.
 
 Which warehouse, which owner, which privileges (docs/slo.md "The Snowflake alert"):
 - it runs on CORTEX_COMPUTE_WH, the warehouse the search refreshes keep up anyway (prod: a
@@ -72,11 +72,12 @@ def freshness_condition(
 
 
 def freshness_action(alert_name: str) -> str:
-    # SYSTEM$LOG_WARN writes to the account's event table when one is set (Snowflake, "Logging
-    # messages in SQL"); GUESS: without an event table the call is a no-op and ALERT_HISTORY's
-    # TRIGGERED row is the record.
+    """SYSTEM$LOG_WARN is a Snowflake Scripting statement (docs.snowflake.com sql-reference/
+    functions/system_log), run here as an anonymous block (EXECUTE IMMEDIATE); it reaches the
+    account's event table when one is set. GUESS: without an event table it is a no-op, and the
+    TRIGGERED row of ALERT_HISTORY is the record (docs/slo.md: add a notification integration)."""
     message = f"{alert_name}: a Cortex Search service is stale or failing"
-    return f"CALL SYSTEM$LOG_WARN({_quote(message)})"
+    return f"EXECUTE IMMEDIATE $$ BEGIN SYSTEM$LOG_WARN({_quote(message)}); END; $$"
 
 
 class SearchFreshnessAlert(pulumi.ComponentResource):
