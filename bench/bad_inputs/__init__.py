@@ -34,6 +34,7 @@ from bench.bad_inputs.portkey import portkey_cases
 from bench.bad_inputs.prices import price_cases
 from bench.bad_inputs.runner import run_case
 from bench.bad_inputs.secret_config import secret_cases
+from bench.bad_inputs.slo import slo_cases
 from bench.bad_inputs.snowflake import cortex_cases, snowflake_cases
 
 __all__ = ["Case", "Outcome", "cases", "run_case"]
@@ -46,6 +47,7 @@ AREAS = (
     portkey_cases,
     kubernetes_cases,
     release_cases,
+    slo_cases,
     identity_cases,
     secret_cases,
     file_cases,

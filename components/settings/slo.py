@@ -141,6 +141,14 @@ class LlmBudget(CamelModel):
     )
     weekly_alert_percent: int = Field(80, ge=1, le=99, description="Alert at this share.")
 
+    @field_validator("daily_budget_usd", mode="before")
+    @classmethod
+    def _a_number(cls, value: object) -> object:
+        # pydantic reads a JSON string as a Decimal; a quoted budget in YAML is a typo.
+        if isinstance(value, str | bool):
+            raise ValueError("must be a number of USD per day, e.g. 300")
+        return value
+
     @field_validator("daily_budget_usd")
     @classmethod
     def _positive(cls, value: Decimal) -> Decimal:
