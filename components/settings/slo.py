@@ -147,6 +147,8 @@ class LlmBudget(CamelModel):
         # pydantic reads a JSON string as a Decimal; a quoted budget in YAML is a typo.
         if isinstance(value, str | bool):
             raise ValueError("must be a number of USD per day, e.g. 300")
+        if isinstance(value, int | float):
+            return Decimal(str(value))  # strict mode takes a Decimal only after this
         return value
 
     @field_validator("daily_budget_usd")
