@@ -36,6 +36,8 @@ class Account:
     )
     """parent role -> roles granted to it (GRANT ROLE child TO ROLE parent)."""
     user_policy: dict[str, str] = field(default_factory=dict)
+    account_privileges: dict[str, set[str]] = field(default_factory=dict)
+    """role -> privileges granted ON ACCOUNT (GRANT <privilege> ON ACCOUNT TO ROLE)."""
     log: list[str] = field(default_factory=list)
 
     def effective(self, role: str) -> set[str]:
@@ -172,6 +174,15 @@ class Replay:
         elif kind in ("GrantPrivilegesToAccountRole",):
             # Future grants need MANAGE GRANTS; other grants the owner or MANAGE GRANTS.
             account.require(account.manages_grants(role), role, "grant privileges")
+            if i.get("onAccount"):
+                privileges = set(i.get("privileges") or [])
+                if "EXECUTE ALERT" in privileges:
+                    # "Only users with the ACCOUNTADMIN role can grant this privilege"
+                    # (docs, "Setting up alerts based on data in Snowflake").
+                    account.require(role == "ACCOUNTADMIN", role, "grant EXECUTE ALERT")
+                account.account_privileges.setdefault(i["accountRoleName"], set()).update(
+                    privileges
+                )
         elif kind == "GrantDatabaseRole":
             # Snowflake's Cortex Agents access-control page grants SNOWFLAKE.CORTEX_USER as
             # ACCOUNTADMIN; whether MANAGE GRANTS suffices is not documented (review row 20).
@@ -203,6 +214,17 @@ class Replay:
         elif kind == "CortexAgent":
             self._in_schema(account, role, i, "CREATE AGENT")  # CREATE AGENT docs
             account.owner[("AGENT", i["name"])] = role
+        elif kind == "Alert":
+            # Creating an alert: EXECUTE ALERT on the account, USAGE + CREATE ALERT on the
+            # schema, USAGE on the database and on the warehouse (docs, "Setting up alerts based
+            # on data in Snowflake", granting the privileges to create alerts).
+            self._in_schema(account, role, i, "CREATE ALERT")
+            account.require(account.owns(role, ("WAREHOUSE", i["warehouse"])), role, "use WH")
+            held = set().union(
+                *(account.account_privileges.get(r, set()) for r in account.effective(role))
+            )
+            account.require("EXECUTE ALERT" in held, role, "EXECUTE ALERT")
+            account.owner[("ALERT", i["name"])] = role
         else:
             raise NotImplementedError(f"the Snowflake stand-in does not know {resource.type}")
 
@@ -218,6 +240,7 @@ class Replay:
             "ServiceUser": ("USER", i.get("name")),
             "CortexSearchService": ("CORTEX SEARCH SERVICE", i.get("name")),
             "CortexAgent": ("AGENT", i.get("name")),
+            "Alert": ("ALERT", i.get("name")),  # DROP ALERT: OWNERSHIP (DROP ALERT docs)
         }
         if kind == "Schema":
             drops[kind] = _schema_key(i["database"], i["name"])
@@ -255,6 +278,10 @@ class Replay:
                 account.granted_to.get(i["parentRoleName"], set()).discard(i["roleName"])
         elif kind == "GrantPrivilegesToAccountRole":
             account.require(account.manages_grants(role), role, "revoke privileges")
+            if i.get("onAccount"):
+                account.account_privileges.get(i["accountRoleName"], set()).difference_update(
+                    i.get("privileges") or []
+                )
         elif kind == "GrantDatabaseRole":
             account.require(role == "ACCOUNTADMIN", role, "revoke a SNOWFLAKE database role")
         elif kind == "NetworkPolicyAttachment":

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from components.settings import SettingsError
 from components.settings.slo import BURN_WINDOWS, SloSettings, budget_minutes
 from components.settings.slo_checks import weekly_policy_name
 from jobs.harness import RecordingMonitor, SynthMocks, synthesize
+from tests.components.settings.test_settings import _reject
 from tests.conftest import stack_config
-
-
-def _reject(stack: str, mutate: Callable[[dict[str, Any]], None]) -> str:
-    config = stack_config(stack)
-    mutate(config)
-    overrides = {key: config.get(key) for key in set(stack_config(stack)) | set(config)}
-    monitor = RecordingMonitor(SynthMocks())
-    with pytest.raises(SettingsError) as raised:
-        synthesize(stack, overrides=overrides, monitor=monitor)
-    assert monitor.declared == [], "no resource may be registered after a bad value"
-    return str(raised.value)
 
 
 def test_burn_factors_follow_the_workbook_for_any_window() -> None:
