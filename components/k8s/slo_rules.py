@@ -72,9 +72,10 @@ def _selector(slo_name: str) -> str:
 
 def le_matcher(threshold: float) -> str:
     """The bucket label matcher. prometheus_client writes `le` with Python's float repr (0.5,
-    1.0); Prometheus 3 normalizes classic-histogram `le` to Go's formatting (1), per
-    https://prometheus.io/docs/prometheus/latest/migration/ ("le" and "quantile" label values):
-    a whole number matches both spellings."""
+    1.0: the Python client's text output, e.g. robustperception.io "Why are Prometheus
+    histograms cumulative?"); GUESS: Prometheus 3 normalizes classic-histogram `le` values on
+    ingestion (1.0 -> 1; recalled from its migration guide, that section not re-read here), so a
+    whole number matches both spellings. 0.5 is written the same either way."""
     if float(threshold).is_integer():
         whole = int(threshold)
         return f'le=~"{whole}|{whole}\\\\.0"'
