@@ -69,29 +69,30 @@ class SloMonitoring(pulumi.ComponentResource):
     ) -> None:
         super().__init__("sophia:k8s:SloMonitoring", name, None, opts)
         labels = {**common_labels(name, args.environment), **args.settings.rule_labels}
-        child = pulumi.ResourceOptions(parent=self)
-        rule_name = dns_label(name, "rules")
-        rule = k8s.apiextensions.CustomResource(
-            f"{name}-rules",
-            api_version=PROMETHEUS_OPERATOR_API_VERSION,
-            kind="PrometheusRule",
-            metadata={"name": rule_name, "namespace": args.namespace, "labels": labels},
-            spec={
-                "groups": slo_rule_groups(args.settings, args.namespace_name, args.tenant_prefix)
-            },
-            opts=child,
+
+        def declare(role: str, api_version: str, kind: str, spec: dict[str, Any]) -> pulumi.Output:
+            """One operator object in the API's namespace; its name once it is declared."""
+            object_name = dns_label(name, role)
+            resource = k8s.apiextensions.CustomResource(
+                f"{name}-{role}",
+                api_version=api_version,
+                kind=kind,
+                metadata={"name": object_name, "namespace": args.namespace, "labels": labels},
+                spec=spec,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            return resource.urn.apply(lambda _: object_name)
+
+        groups = slo_rule_groups(args.settings, args.namespace_name, args.tenant_prefix)
+        self.rule_name = declare(
+            "rules", PROMETHEUS_OPERATOR_API_VERSION, "PrometheusRule", {"groups": groups}
         )
-        scrape_name = dns_label(name, "estuary")
-        scrape = k8s.apiextensions.CustomResource(
-            f"{name}-estuary-scrape",
-            api_version=SCRAPE_CONFIG_API_VERSION,
-            kind="ScrapeConfig",
-            metadata={"name": scrape_name, "namespace": args.namespace, "labels": labels},
-            spec=estuary_scrape_config_spec(args.tenant_prefix),
-            opts=child,
+        self.scrape_config_name = declare(
+            "estuary",
+            SCRAPE_CONFIG_API_VERSION,
+            "ScrapeConfig",
+            estuary_scrape_config_spec(args.tenant_prefix),
         )
-        self.rule_name = rule.urn.apply(lambda _: rule_name)
-        self.scrape_config_name = scrape.urn.apply(lambda _: scrape_name)
         self.register_outputs(
             {"rule_name": self.rule_name, "scrape_config_name": self.scrape_config_name}
         )
