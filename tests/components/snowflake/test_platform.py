@@ -152,7 +152,7 @@ def test_each_resource_uses_the_least_privileged_provider(stack: str, synthesize
         "snowflake:index/grantDatabaseRole:GrantDatabaseRole": "ACCOUNTADMIN",
     }
     # Only ACCOUNTADMIN may grant EXECUTE ALERT (docs.snowflake.com user-guide/alerts;
-    # docs/snowflake.md B38): the SLO alert's one grant.
+    # docs/snowflake.md B42): the SLO alert's one grant.
     by_accountadmin = {"slo-search-freshness-execute-alert"}
     for type_, role in expected.items():
         for resource in synthesis.by_type(type_):
