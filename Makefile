@@ -4,12 +4,14 @@
 # and one for the real-engine tests (tests/engine), which `make test` runs when an engine exists:
 #   make engine  build the Pulumi CLI and plugins from Go modules into a cache outside the clone
 #                (${SOPHIA_ENGINE_HOME:-~/.cache/sophia-infra/engine}; docs/engine.md)
+# and one for the SLO rule tests, which `make test` also runs first:
+#   make promtool  unpack the real promtool into ${SOPHIA_PROMTOOL_HOME:-~/.cache/sophia-infra/promtool}
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: venv node synth check test lint bench bench-update clean engine
+.PHONY: venv node synth check test lint bench bench-update clean engine promtool
 
 venv: $(VENV)/.installed
 
@@ -52,13 +54,19 @@ lint: venv
 
 # The real-engine tests need the engine: built here first (cached outside the clone, budgeted,
 # never failing the run; SOPHIA_SKIP_ENGINE_BUILD=1 skips the build). See engine/ensure.sh.
+# The SLO rule tests need the real promtool: unpacked from Debian's package into a cache outside
+# the clone (seconds; never failing the run). See promtool/ensure.sh and docs/slo.md.
 test: venv node lint
+	bash promtool/ensure.sh
 	bash engine/ensure.sh
 	@echo "test: the whole suite (3-10 min) ..."
 	$(BIN)/python -m pytest
 
 engine:
 	bash engine/build.sh all
+
+promtool:
+	bash promtool/ensure.sh
 
 # `make bench` prints the measurements; `make bench-update` also rewrites BENCHMARKS.md.
 bench: venv

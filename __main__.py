@@ -132,18 +132,6 @@ cortex = Cortex(
     account_admin_provider=providers.monitor_admin,
 )
 
-if network_policies.deploy_user:
-    # Opt-in, and attached last: after every other Snowflake resource of the stack, so a run
-    # that the policy cuts off has nothing left to do (docs/snowflake.md, network policies).
-    deploy_user_network_policy(
-        "deploy-user",
-        snowflake_settings.deploy_user,
-        suffix,
-        network_policies.deploy_user,
-        provider=providers.securityadmin,
-        after=[roles, database, *warehouses.values(), access, estuary_loader, api_user, cortex],
-    )
-
 estuary = wiring.estuary_pipeline(
     settings,
     wiring.EstuaryTarget(
@@ -173,6 +161,42 @@ api = wiring.api_service(
     opts=pulumi.ResourceOptions(providers=[kubernetes]),
 )
 
+slo = wiring.slo(
+    settings,
+    api,
+    wiring.SloSnowflake(
+        database=database.name,
+        schema=database.schema_names[CORTEX_SCHEMA],
+        warehouse=warehouses["CORTEX_COMPUTE_WH"].name,
+        provider=providers.sysadmin,
+        account_admin_provider=providers.monitor_admin,
+        # The alert reads the search services' state: it waits for them.
+        depends_on=[cortex],
+    ),
+    opts=pulumi.ResourceOptions(providers=[kubernetes]),
+)
+
+if network_policies.deploy_user:
+    # Opt-in, and attached last: after every other Snowflake resource of the stack, so a run
+    # that the policy cuts off has nothing left to do (docs/snowflake.md, network policies).
+    deploy_user_network_policy(
+        "deploy-user",
+        snowflake_settings.deploy_user,
+        suffix,
+        network_policies.deploy_user,
+        provider=providers.securityadmin,
+        after=[
+            roles,
+            database,
+            *warehouses.values(),
+            access,
+            estuary_loader,
+            api_user,
+            cortex,
+            *([slo.search_alert] if slo.search_alert else []),
+        ],
+    )
+
 release = release_record(settings)
 
 pulumi.export("environment", stack.environment)
@@ -199,3 +223,4 @@ pulumi.export("estuaryWebhookTokens", estuary.webhook_tokens)
 pulumi.export("portkey", wiring.portkey_export(settings, gateway))
 pulumi.export("api", wiring.api_export(api))
 pulumi.export("release", release)
+pulumi.export("slo", wiring.slo_export(settings))

@@ -20,9 +20,13 @@ import pulumi
 from components.estuary.pipeline import Pipeline, PipelineArgs
 from components.k8s.api_service import ApiService, ApiServiceArgs
 from components.k8s.cluster import cluster_provider
+from components.k8s.slo import SloMonitoring, SloMonitoringArgs
 from components.portkey.gateway import Gateway, GatewayArgs
 from components.settings import Settings
+from components.settings.slo import AVAILABILITY_PAGE_ALERT
+from components.settings.slo_checks import slo_summary
 from components.snowflake.cortex import CORTEX_SCHEMA
+from components.snowflake.slo_alerts import SearchFreshnessAlert, SearchFreshnessAlertArgs
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,11 @@ def portkey_gateway(settings: Settings) -> Gateway:
     """The Portkey routing config (and usage limit, when the stack sets one)."""
     return Gateway(
         "llm",
-        GatewayArgs(settings=settings.stack.portkey, config_json=settings.portkey_config_json),
+        GatewayArgs(
+            settings=settings.stack.portkey,
+            config_json=settings.portkey_config_json,
+            llm_budget=settings.stack.slo.llm,
+        ),
     )
 
 
@@ -119,8 +127,83 @@ def api_service(
             },
             snowflake_private_key=settings.secrets.api_snowflake_private_key,
             portkey_api_key=settings.secrets.portkey_api_key,
+            # The canary fails while the availability page fires (docs/slo.md).
+            page_alert=AVAILABILITY_PAGE_ALERT,
         ),
         opts=opts,
+    )
+
+
+@dataclass(frozen=True)
+class SloSnowflake:
+    """What the Snowflake freshness alert needs from the Snowflake area (absent in the engine
+    tests' program: the Snowflake provider logs in even to preview)."""
+
+    database: pulumi.Input[str]
+    schema: pulumi.Input[str]  # CORTEX_VECTORS
+    warehouse: pulumi.Input[str]  # CORTEX_COMPUTE_WH: up anyway for the search refreshes
+    provider: pulumi.ProviderResource  # SYSADMIN: creates (and so owns) the alert
+    account_admin_provider: pulumi.ProviderResource  # grants EXECUTE ALERT (ACCOUNTADMIN only)
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+@dataclass(frozen=True)
+class Slo:
+    monitoring: SloMonitoring
+    search_alert: SearchFreshnessAlert | None
+
+
+def slo(
+    settings: Settings,
+    api: ApiService,
+    snowflake: SloSnowflake | None,
+    opts: pulumi.ResourceOptions | None = None,
+) -> Slo:
+    """The objectives as alerts: the PrometheusRule and Estuary ScrapeConfig beside the API
+    (`opts` may carry a `kubernetes` provider), and the Cortex Search freshness alert in
+    Snowflake. docs/slo.md."""
+    stack = settings.stack
+    monitoring = SloMonitoring(
+        "slo",
+        SloMonitoringArgs(
+            settings=stack.slo,
+            environment=stack.environment,
+            namespace=api.namespace,
+            namespace_name=stack.kubernetes.namespace,
+            tenant_prefix=stack.estuary.tenant_prefix,
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[api])),
+    )
+    search_alert = None
+    if snowflake is not None:
+        cortex = stack.cortex
+        lags = {"SOPHIA_SEARCH": cortex.search_target_lag} | {
+            s.name: s.target_lag or cortex.search_target_lag
+            for s in cortex.additional_search_services
+        }
+        search_alert = SearchFreshnessAlert(
+            "slo-search-freshness",
+            SearchFreshnessAlertArgs(
+                freshness=stack.slo.freshness,
+                database=snowflake.database,
+                schema=snowflake.schema,
+                warehouse=snowflake.warehouse,
+                owner_role=stack.snowflake.admin_roles.sysadmin,
+                service_lags=lags,
+                suffix=stack.name_suffix,
+            ),
+            provider=snowflake.provider,
+            account_admin_provider=snowflake.account_admin_provider,
+            opts=pulumi.ResourceOptions(depends_on=list(snowflake.depends_on)),
+        )
+    return Slo(monitoring=monitoring, search_alert=search_alert)
+
+
+def slo_export(settings: Settings) -> dict[str, Any]:
+    """The objectives, budgets and contradictions (docs/slo.md), for the cost view and --check."""
+    stack = settings.stack
+    return slo_summary(
+        stack.slo, stack.environment, stack.estuary, stack.cortex, stack.kubernetes.canary
     )
 
 

@@ -180,6 +180,7 @@ def _print_check(
     synthesis: Synthesis, project_dir: Path, overrides: dict[str, str], output: str = "text"
 ) -> int:
     from jobs.check import PolicyConfigError, load_policy_config, render_check, run_checks
+    from jobs.check.slo import slo_violations
     from jobs.stack_identity import guard_rail_violations, stack_identity_violations
 
     try:
@@ -198,6 +199,7 @@ def _print_check(
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     report.violations.extend(stack_identity_violations(project_dir))
+    report.violations.extend(slo_violations(synthesis))
     report.violations.extend(
         guard_rail_violations(synthesis, config, report.policies, overrides, report)
     )
@@ -226,7 +228,8 @@ def _print_cost(synthesis: Synthesis, other: Synthesis | None, output: str = "te
         )
         return EXIT_INVALID
     try:
-        head = cost.cost_report(to_json(synthesis), book)
+        head_document = to_json(synthesis)
+        head = cost.cost_report(head_document, book)
         base = cost.cost_report(to_json(other), book) if other is not None else None
         if output == "json":
             from jobs.cost import machine
@@ -238,7 +241,7 @@ def _print_cost(synthesis: Synthesis, other: Synthesis | None, output: str = "te
             )
             print(json.dumps(document, indent=2))
         elif base is None:
-            print(cost.render_cost(head))
+            print(cost.render_cost(head, head_document.get("outputs") or {}))
         else:
             print(cost.render_cost_diff(cost.diff_cost(base, head)))
     except cost.CostError as error:

@@ -37,6 +37,7 @@ from bench.bad_inputs.restore import restore_cases
 from bench.bad_inputs.runner import run_case
 from bench.bad_inputs.schema import schema_cases
 from bench.bad_inputs.secret_config import secret_cases
+from bench.bad_inputs.slo import slo_cases
 from bench.bad_inputs.snowflake import cortex_cases, snowflake_cases
 
 __all__ = ["Case", "Outcome", "cases", "run_case"]
@@ -49,6 +50,7 @@ AREAS = (
     portkey_cases,
     kubernetes_cases,
     release_cases,
+    slo_cases,
     identity_cases,
     secret_cases,
     schema_cases,

@@ -77,6 +77,8 @@ class ApiServiceArgs:
     runtime_config: Mapping[str, pulumi.Input[str]]  # non-secret runtime settings for the ConfigMap
     snowflake_private_key: pulumi.Input[str]  # secret Output
     portkey_api_key: pulumi.Input[str]  # secret Output
+    page_alert: str | None = None
+    """An SLO page alert (components/k8s/slo_rules.py) that fails the canary while it fires."""
 
 
 class ApiService(pulumi.ComponentResource):
@@ -103,6 +105,7 @@ class ApiService(pulumi.ComponentResource):
 
         self._name = name
         self._settings = settings
+        self._page_alert = args.page_alert
         self._labels = common_labels(name, args.environment)
         self._selector = selector_labels(name)
         self._is_canary = canary.strategy == "canary"
@@ -318,7 +321,9 @@ class ApiService(pulumi.ComponentResource):
             api_version=ROLLOUTS_API_VERSION,
             kind="AnalysisTemplate",
             metadata=self._metadata(analysis_name),
-            spec=analysis_template_spec(canary, settings, settings.namespace),
+            spec=analysis_template_spec(
+                canary, settings, settings.namespace, page_alert=self._page_alert
+            ),
             # The controller's chart brings the CRDs.
             opts=self._child(depends_on=[self._controller] if self._controller else None),
         )

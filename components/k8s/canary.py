@@ -43,11 +43,45 @@ def error_ratio_query(namespace: str, window_seconds: int) -> str:
     return f"({errors} or vector(0)) / (({total} > 0) or vector(1))"
 
 
+def firing_alert_query(alert: str, namespace: str) -> str:
+    """How many instances of `alert` fire for the namespace; 0 when none (Prometheus keeps the
+    `ALERTS{alertname, alertstate, <alert labels>}` series per active alert, docs "Alerting
+    rules", "Inspecting alerts during runtime")."""
+    return (
+        f'sum(ALERTS{{alertname="{alert}",alertstate="firing",namespace="{namespace}"}}) '
+        "or vector(0)"
+    )
+
+
 def analysis_template_spec(
-    canary: CanarySettings, settings: KubernetesSettings, namespace: str
+    canary: CanarySettings,
+    settings: KubernetesSettings,
+    namespace: str,
+    page_alert: str | None = None,
 ) -> dict[str, Any]:
+    """The canary's analysis: its own 5xx ratio, and (with `page_alert`) the SLO's page alert,
+    so a canary never keeps running while the service burns its budget faster than the page
+    allows (docs/slo.md, "The canary and the budget")."""
     assert canary.max_error_rate is not None  # CanarySettings guarantees it for strategy canary
     interval = duration_seconds(canary.analysis_interval)
+    budget = (
+        [
+            {
+                "name": "slo-page-alert",
+                "interval": canary.analysis_interval,
+                "failureLimit": 0,  # the first measurement while the page fires aborts
+                "failureCondition": "result[0] >= 1",
+                "provider": {
+                    "prometheus": {
+                        "address": settings.prometheus_address,
+                        "query": firing_alert_query(page_alert, namespace),
+                    }
+                },
+            }
+        ]
+        if page_alert
+        else []
+    )
     return {
         "metrics": [
             {
@@ -62,7 +96,8 @@ def analysis_template_spec(
                         "query": error_ratio_query(namespace, max(2 * interval, 60)),
                     }
                 },
-            }
+            },
+            *budget,
         ]
     }
 

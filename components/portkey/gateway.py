@@ -19,6 +19,8 @@ from components.portkey.gateway_config import GatewayConfig
 from components.portkey.usage_limits import UsageLimitsPolicy
 from components.settings.portkey import PortkeySettings
 from components.settings.portkey_routing import PriceTable, build_config, canonical_json
+from components.settings.slo import LlmBudget
+from components.settings.slo_checks import weekly_policy_name
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class GatewayArgs:
     """Price table for the ceiling check; default: components/portkey/prices.yaml."""
     config_json: str | None = None
     """The config already built from `settings` (canonical JSON); built here when not given."""
+    llm_budget: LlmBudget | None = None
+    """The SLO's LLM budget (`sophia-infra:slo` llm): with weeklyPolicy, a weekly usage-limits
+    policy of 7 x the daily budget beside the monthly one (docs/slo.md, "LLM budget")."""
 
 
 class Gateway(pulumi.ComponentResource):
@@ -74,6 +79,25 @@ class Gateway(pulumi.ComponentResource):
                 acknowledge_usage_reset=limit.acknowledge_usage_reset,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            budget = args.llm_budget
+            if budget is not None and budget.weekly_policy:
+                # Same conditions, grouping and workspace as the monthly cap; policies stack: a
+                # request passes every policy that applies (portkey.ai/docs/guides/use-cases/
+                # enforcing-limits-and-budgets), and the Admin API allows periodic_reset weekly
+                # (portkey.ai/docs/api-reference/admin-api/control-plane/policies).
+                UsageLimitsPolicy(
+                    f"{name}-usage-limits-weekly",
+                    name=weekly_policy_name(limit.name),
+                    conditions=[{"key": c.key, "value": c.value} for c in limit.conditions],
+                    group_by=[{"key": key} for key in limit.group_by],
+                    credit_limit=float(budget.weekly_limit_usd),
+                    alert_threshold=float(budget.weekly_alert_usd),
+                    type="cost",
+                    periodic_reset="weekly",
+                    workspace_id=settings.workspace_id,
+                    acknowledge_usage_reset=limit.acknowledge_usage_reset,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
 
         bound = settings.api_key_id is not None
         binding = None

@@ -41,6 +41,13 @@ from components.settings.credentials import SECRET_KEYS as ALL_SECRET_KEYS
 from components.settings.estuary import EstuarySettings
 from components.settings.kubernetes import KubernetesSettings, ReleaseSettings
 from components.settings.portkey import PortkeySettings, check_api_key_binding_for_environment
+from components.settings.slo import SloSettings
+from components.settings.slo_checks import (
+    check_canary_against_page,
+    check_freshness,
+    check_slo_for_environment,
+    check_weekly_policy,
+)
 from components.settings.snowflake import SnowflakeSettings, check_snowflake_for_environment
 
 PROJECT = "sophia-infra"
@@ -56,9 +63,10 @@ AREA_MODELS: dict[str, type[CamelModel] | type[Any]] = {
     "portkey": PortkeySettings,
     "kubernetes": KubernetesSettings,
     "release": ReleaseSettings,
+    "slo": SloSettings,
 }
 AREA_KEYS = tuple(AREA_MODELS)
-OPTIONAL_AREAS = ("cortex",)
+OPTIONAL_AREAS = ("cortex", "slo")
 NON_SECRET_KEYS = ("environment", *AREA_KEYS)
 assert NON_SECRET_KEYS == checks.NON_SECRET_KEYS, "checks.py must list the same keys"
 SECRET_KEYS = REQUIRED_SECRET_KEYS  # keys load() requires (all secret keys: ALL_SECRET_KEYS)
@@ -85,6 +93,7 @@ class StackSettings(CamelModel):
     portkey: PortkeySettings
     kubernetes: KubernetesSettings
     release: ReleaseSettings = Field(description="What is deployed; written by jobs.promote.")
+    slo: SloSettings = SloSettings()
 
     @property
     def name_suffix(self) -> str:
@@ -257,6 +266,7 @@ def _area_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str]:
     Each rule raises KeyedValueError (naming its key) or a plain ValueError about the key given
     beside it, whose value is unset."""
     snowflake, cortex, portkey = parts.get("snowflake"), parts.get("cortex"), parts.get("portkey")
+    slo, estuary, kubernetes = parts.get("slo"), parts.get("estuary"), parts.get("kubernetes")
     rules: list[tuple[tuple[str | int, ...], Callable[[], None]]] = []
     if snowflake is not None and environment is not None:
         rules.append(((), lambda: check_snowflake_for_environment(snowflake, environment)))
@@ -267,6 +277,26 @@ def _area_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str]:
             (
                 ("portkey", "apiKeyId"),
                 lambda: check_api_key_binding_for_environment(portkey, environment),
+            )
+        )
+    if slo is not None and environment is not None:
+        rules.append(((), lambda: check_slo_for_environment(slo, environment)))
+    if slo is not None and kubernetes is not None:
+        rules.append(
+            (
+                ("kubernetes", "canary", "maxErrorRate"),
+                lambda: check_canary_against_page(slo, kubernetes.canary),
+            )
+        )
+    if slo is not None and portkey is not None:
+        rules.append(((), lambda: check_weekly_policy(slo, portkey)))
+    if environment == "prod" and slo is not None and estuary is not None and cortex is not None:
+        # Prod refuses an objective its own pipeline cannot meet; other stacks are warned by
+        # `jobs.synth --check` and the cost view (docs/slo.md, Freshness).
+        rules.append(
+            (
+                ("slo", "freshness", "objectiveSeconds"),
+                lambda: check_freshness(slo, estuary, cortex),
             )
         )
     problems = []

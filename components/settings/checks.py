@@ -30,6 +30,7 @@ NON_SECRET_KEYS = (
     "portkey",
     "kubernetes",
     "release",
+    "slo",
 )
 
 # Credential fields each enabled source needs (components/estuary/sources.py reads exactly

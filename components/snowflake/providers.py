@@ -22,6 +22,7 @@ PREVIEW_FEATURES = (
     "snowflake_table_resource",
     "snowflake_cortex_search_service_resource",
     "snowflake_network_policy_attachment_resource",
+    "snowflake_alert_resource",  # components/snowflake/slo_alerts.py
 )
 PROVIDER_ROLES = ("sysadmin", "securityadmin", "monitor_admin")
 

@@ -152,7 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         head = cost_report(head_doc, book)
         if base_doc is None:
             as_json = args.format == "json"
-            print(json.dumps(cost_json(head), indent=2) if as_json else render_cost(head))
+            outputs = head_doc.get("outputs") or {}
+            print(json.dumps(cost_json(head), indent=2) if as_json else render_cost(head, outputs))
             return EXIT_OK
         base = cost_report(base_doc, book, label=base_label)
         diff = diff_cost(base, head)

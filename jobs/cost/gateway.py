@@ -169,6 +169,12 @@ def price_gateways(
         ]
         if not siblings and len(configs) == 1:
             siblings = limits
+        # The monthly policy caps the month; a weekly one beside it (docs/slo.md) is the SLO's
+        # budget alarm, shown in the error-budget table.
+        siblings = sorted(
+            siblings,
+            key=lambda r: str(r["inputs"].get("periodic_reset") or "").lower() != "monthly",
+        )
         limit = _usage_limit(siblings[0]["inputs"], prices) if siblings else None
         if limit is None:
             flags.insert(0, f"{UNCAPPED}: no usage limit")

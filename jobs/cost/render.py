@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from components.settings.portkey_routing import usd
 from jobs.cost.cells import cr_usd_text, credits_text, dollars_text, markdown_table, percent_text
 from jobs.cost.document import UNCAPPED
+from jobs.cost.error_budgets import render_error_budgets
 from jobs.cost.report import CostReport
 
 
-def render_cost(report: CostReport) -> str:
+def render_cost(report: CostReport, outputs: Mapping[str, Any] | None = None) -> str:
+    """The cost table; with the document's `outputs`, also the error budgets (docs/slo.md)."""
     book = report.book
     lines = [
         f"## Cost view: {report.title}",
@@ -201,6 +206,8 @@ def render_cost(report: CostReport) -> str:
             ["total", dollars_text(report.total_worst_usd), dollars_text(report.total_bound_usd)],
         ],
     )
+    if outputs is not None:
+        lines += render_error_budgets(report, outputs)
     flags = report.flags
     if flags or report.notes:
         lines += ["", "### Flags and notes", ""]

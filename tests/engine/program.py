@@ -9,7 +9,8 @@ stack's real config. What differs, and why:
   (pulumi-kubernetes `renderYamlToDirectory`): no cluster here either. A rendered object has
   no live copy to read back, so refreshes run with PULUMI_K8S_SKIP_UPDATE_UNREACHABLE (see
   `workspace.REFRESH_ENV`).
-Exports are the ones `__main__.py` builds for these areas, plus the release record.
+Exports are the ones `__main__.py` builds for these areas, plus the release record. The SLO
+area runs without its Snowflake alert (`wiring.slo(..., snowflake=None)`).
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ def make_program(
             gateway,
             opts=pulumi.ResourceOptions(providers=[render]),
         )
+        # The SLO's Kubernetes objects; the Snowflake alert is left out with Snowflake.
+        wiring.slo(settings, api, None, opts=pulumi.ResourceOptions(providers=[render]))
         pulumi.export("environment", settings.stack.environment)
         pulumi.export("estuary", wiring.estuary_export(estuary))
         pulumi.export("portkey", wiring.portkey_export(settings, gateway))

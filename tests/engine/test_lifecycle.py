@@ -38,6 +38,9 @@ EXPECTED_TYPES = {
     "sophia:estuary:Pipeline": 1,
     "sophia:portkey:Gateway": 1,
     "sophia:k8s:ApiService": 1,
+    "sophia:k8s:SloMonitoring": 1,
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
+    "kubernetes:monitoring.coreos.com/v1alpha1:ScrapeConfig": 1,
     "pulumi-python:dynamic/estuary:Capture": len(CAPTURES),
     "pulumi-python:dynamic/estuary:Materialization": 1,
     "pulumi-python:dynamic/portkey:GatewayConfig": 1,
@@ -88,6 +91,21 @@ def test_up_from_empty_creates_everything(workspace: EngineWorkspace, stack) -> 
     outputs = stack.outputs()
     assert outputs["estuary"].value["captures"] == CAPTURES
     assert outputs["portkey"].value["configSlug"] in workspace.portkey.configs
+
+
+def test_up_rendered_the_slo_objects(workspace: EngineWorkspace, stack) -> None:
+    """The PrometheusRule and ScrapeConfig as the provider wrote them (docs/slo.md)."""
+
+    kinds: dict[str, dict] = {}
+    for manifest in workspace.render_dir(STACK).rglob("*.yaml"):
+        for doc in yaml.safe_load_all(manifest.read_text()):
+            if doc and doc.get("kind") in ("PrometheusRule", "ScrapeConfig"):
+                kinds[doc["kind"]] = doc
+    assert set(kinds) == {"PrometheusRule", "ScrapeConfig"}, sorted(kinds)
+    groups = kinds["PrometheusRule"]["spec"]["groups"]
+    alerts = [r["alert"] for g in groups for r in g["rules"] if "alert" in r]
+    assert "SophiaApiAvailabilityBudgetBurn" in alerts
+    assert kinds["ScrapeConfig"]["spec"]["metricsPath"] == "/api/v1/metrics/sophia/dev/"
 
 
 def test_second_preview_shows_no_changes(workspace: EngineWorkspace, stack) -> None:

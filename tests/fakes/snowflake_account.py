@@ -212,6 +212,10 @@ class Replay:
         elif kind in ("GrantPrivilegesToAccountRole",):
             # Future grants need MANAGE GRANTS; other grants the owner or MANAGE GRANTS.
             account.require(account.manages_grants(role), role, "grant privileges")
+            if i.get("onAccount") and "EXECUTE ALERT" in (i.get("privileges") or []):
+                # "Only users with the ACCOUNTADMIN role can grant this privilege"
+                # (docs, "Setting up alerts based on data in Snowflake").
+                account.require("ACCOUNTADMIN" in account.acting(role), role, "EXECUTE ALERT")
             account.grants.grant(i, self._objects(account))
         elif kind == "GrantDatabaseRole":
             # Snowflake's Cortex Agents access-control page grants SNOWFLAKE.CORTEX_USER as
@@ -256,6 +260,20 @@ class Replay:
         elif kind == "CortexAgent":
             self._in_schema(account, role, i, "CREATE AGENT")  # CREATE AGENT docs
             account.owner[("AGENT", i["name"])] = role
+        elif kind == "Alert":
+            # Creating an alert: EXECUTE ALERT on the account, USAGE + CREATE ALERT on the
+            # schema, USAGE on the database and on the warehouse (docs, "Setting up alerts based
+            # on data in Snowflake", granting the privileges to create alerts).
+            self._in_schema(account, role, i, "CREATE ALERT")
+            account.require(
+                account.owns(role, ("WAREHOUSE", i["warehouse"]), create=True), role, "use WH"
+            )
+            held = any(
+                account.grants.holds(r, "EXECUTE ALERT", "ACCOUNT", "")
+                for r in account.effective(role)
+            )
+            account.require(held, role, "EXECUTE ALERT")
+            account.owner[("ALERT", i["name"])] = role
         else:
             raise NotImplementedError(f"the Snowflake stand-in does not know {resource.type}")
 
@@ -272,6 +290,7 @@ class Replay:
             "ServiceUser": ("USER", i.get("name")),
             "CortexSearchService": ("CORTEX SEARCH SERVICE", i.get("name")),
             "CortexAgent": ("AGENT", i.get("name")),
+            "Alert": ("ALERT", i.get("name")),  # DROP ALERT: OWNERSHIP (DROP ALERT docs)
         }
         if kind == "Schema":
             drops[kind] = _schema_key(i["database"], i["name"])

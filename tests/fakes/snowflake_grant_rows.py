@@ -41,6 +41,9 @@ class GrantRows:
         self, props: Mapping[str, Any], objects: Mapping[tuple[str, str], str]
     ) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
         """(objects it grants on now, the (type, schema) of a future grant or None)."""
+        if props.get("onAccount"):
+            # GRANT <privilege> ON ACCOUNT: one row on the account itself.
+            return [("ACCOUNT", "")], None
         if props.get("onAccountObject"):
             spec = props["onAccountObject"]
             return [(spec["objectType"], norm(spec["objectName"]))], None

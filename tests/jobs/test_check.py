@@ -176,6 +176,9 @@ def test_a_canary_that_starts_at_80_percent_fails_prod() -> None:
     def change(config: dict[str, Any]) -> None:
         steps = config["kubernetes"]["canary"]["steps"]
         steps[0], steps[2], steps[4] = {"setWeight": 80}, {"setWeight": 90}, {"setWeight": 95}
+        # At 95 % the gate must be <= 14.4 x 1e-4 / 0.95 or the settings refuse it before the
+        # policy runs (docs/slo.md, the canary and the budget).
+        config["kubernetes"]["canary"]["maxErrorRate"] = 0.0015
 
     report = check(mutated("prod", "kubernetes", change))
     assert [(v.policy, v.message) for v in report.mandatory] == [

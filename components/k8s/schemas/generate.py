@@ -63,6 +63,11 @@ KINDS = (
          "gateway.networking.k8s.io/v1", "HTTPRoute"),
     Kind("@kubernetes-models/prometheus-operator", "monitoring.coreos.com/v1/PodMonitor.d.ts",
          "monitoring.coreos.com/v1", "PodMonitor"),
+    Kind("@kubernetes-models/prometheus-operator", "monitoring.coreos.com/v1/PrometheusRule.d.ts",
+         "monitoring.coreos.com/v1", "PrometheusRule"),
+    Kind("@kubernetes-models/prometheus-operator",
+         "monitoring.coreos.com/v1alpha1/ScrapeConfig.d.ts",
+         "monitoring.coreos.com/v1alpha1", "ScrapeConfig"),
 )  # fmt: skip
 
 _IMPORT = re.compile(r'^import \{ (?P<names>[^}]+) \} from "(?P<path>[^"]+)";', re.M)

@@ -107,3 +107,22 @@ def test_dev_gateway_has_no_usage_limits(mocks: Mocks):
         assert (header, bound) == ("pc-sophia-abc123", False)  # unbound: the app sends the slug
 
     return pulumi.Output.all(gateway.config_header, gateway.config_bound_to_api_key).apply(check)
+
+
+def test_prod_declares_a_weekly_policy_from_the_daily_budget(synthesized) -> None:
+    policies = {
+        r.inputs["name"]: r.inputs
+        for r in synthesized("prod").by_type("pulumi-python:dynamic/portkey:UsageLimitsPolicy")
+    }
+    weekly = policies["sophia-prod-llm-weekly"]
+    monthly = policies["sophia-prod-llm-monthly"]
+    assert weekly["periodic_reset"] == "weekly"
+    assert weekly["credit_limit"] == 2100.0  # 7 x $300
+    assert weekly["alert_threshold"] == 1680.0  # 80 %
+    for key in ("conditions", "group_by", "workspace_id", "type"):
+        assert weekly[key] == monthly[key]
+
+
+def test_stacks_without_a_monthly_policy_declare_no_weekly_one(synthesized) -> None:
+    for stack in ("dev", "staging"):
+        assert synthesized(stack).by_type("pulumi-python:dynamic/portkey:UsageLimitsPolicy") == []

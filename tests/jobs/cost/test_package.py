@@ -37,6 +37,7 @@ def test_the_single_module_is_gone_and_the_package_has_one_module_per_concern() 
         "cli",
         "diff",
         "document",
+        "error_budgets",
         "gateway",
         "machine",
         "prices",
