@@ -371,7 +371,7 @@ def test_every_secret_a_workflow_reads_is_documented() -> None:
 
 
 def test_the_portkey_admin_key_has_one_name() -> None:
-    from components.portkey.client import API_KEY_ENV
+    from components.portkey.errors import API_KEY_ENV
 
     declared = _load_yaml(REPO_ROOT / "Pulumi.yaml")["config"]["portkeyAdminApiKey"]
     assert f"env {API_KEY_ENV}" in declared["description"]

@@ -41,6 +41,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from components.portkey import answers
 from components.portkey.errors import (
+    API_KEY_ENV,
     DEFAULT_BASE_URL,
     PortkeyApiError,
     PortkeyBadAnswer,
@@ -49,8 +50,7 @@ from components.portkey.errors import (
     PortkeyWaitTooLong,
 )
 
-__all__ = ["DEFAULT_BASE_URL", "PortkeyAdminClient", "Transport"]
-API_KEY_ENV = "PORTKEY_ADMIN_API_KEY"
+__all__ = ["API_KEY_ENV", "DEFAULT_BASE_URL", "PortkeyAdminClient", "Transport"]
 PAGE_SIZE = 100
 IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE"})
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})

@@ -27,6 +27,7 @@ import pulumi
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 
 from components.portkey.errors import (
+    API_KEY_ENV,
     DEFAULT_BASE_URL,
     PortkeyApiError,
     PortkeyError,
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from components.portkey.api import PortkeyAdminClient
 
 PROJECT = "sophia-infra"
-API_KEY_ENV = "PORTKEY_ADMIN_API_KEY"
 BASE_URL_ENV = "PORTKEY_BASE_URL"
 API_KEY_CONFIG = f"{PROJECT}:portkeyAdminApiKey"
 SETTINGS_CONFIG = f"{PROJECT}:portkey"

@@ -7,6 +7,9 @@ scrubs it from anything an answer echoes (components/portkey/api.py).
 from __future__ import annotations
 
 DEFAULT_BASE_URL = "https://api.portkey.ai/v1"
+# Where the admin key is read (never PORTKEY_API_KEY, the gateway key): one name for the client,
+# the providers and their messages.
+API_KEY_ENV = "PORTKEY_ADMIN_API_KEY"
 
 
 class PortkeyError(Exception):

@@ -42,6 +42,8 @@ def test_readiness_lists_every_prod_placeholder(capsys: pytest.CaptureFixture[st
         "snowflake.networkPolicies.api",
         "snowflake.breakGlassAdmin",
         "snowflake.monitorNotifyUsers",
+        # a guessed rule label (docs/slo.md)
+        "slo.ruleLabels",
         *SECRETS,
         *(f"estuarySourceCredentials.{field}" for field in PROD_SOURCE_FIELDS),
     }
