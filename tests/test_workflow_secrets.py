@@ -157,16 +157,25 @@ def _step_envs(workflow: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, 
 
 
 def _code_reads(variable: str, root: Path = REPO_ROOT) -> bool:
-    """The name, quoted, in a module that reads the environment (`os.environ`, `getenv`): a
-    Kubernetes env entry of the same name in a pod spec is not a read."""
+    """The name, quoted, in a module that reads the environment (`os.environ`, `getenv`), or a
+    module-level constant holding it (`API_KEY_ENV = "..."`, components/portkey/errors.py) used
+    by such a module: a Kubernetes env entry of the same name in a pod spec is not a read."""
     quoted = re.compile(rf"[\"']{re.escape(variable)}[\"']")
-    for entry in CODE_DIRS:
-        path = root / entry
-        for module in [path] if path.is_file() else sorted(path.rglob("*.py")):
-            text = module.read_text(encoding="utf-8")
-            if quoted.search(text) and re.search(r"\benviron\b|\bgetenv\b", text):
-                return True
-    return False
+    constant = re.compile(rf"^([A-Z][A-Z0-9_]*)\s*=\s*[\"']{re.escape(variable)}[\"']", re.M)
+    reads_env = re.compile(r"\benviron\b|\bgetenv\b")
+    modules = [
+        module
+        for entry in CODE_DIRS
+        for module in (
+            [root / entry] if (root / entry).is_file() else sorted((root / entry).rglob("*.py"))
+        )
+    ]
+    texts = {module: module.read_text(encoding="utf-8") for module in modules}
+    readers = [text for text in texts.values() if reads_env.search(text)]
+    if any(quoted.search(text) for text in readers):
+        return True
+    names = {name for text in texts.values() for name in constant.findall(text)}
+    return any(re.search(rf"\b{name}\b", text) for name in names for text in readers)
 
 
 def unread_secret_problems(name: str, workflow: Mapping[str, Any]) -> list[str]:

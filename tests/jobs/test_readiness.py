@@ -64,7 +64,7 @@ def test_readiness_lists_every_prod_placeholder(capsys: pytest.CaptureFixture[st
 def test_markdown_is_a_checklist(capsys: pytest.CaptureFixture[str]) -> None:
     assert readiness.main(["--stack", "prod", "--format", "markdown"]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("**Stack `prod`: 17 item(s) to set before the first `pulumi up`**\n")
+    assert out.startswith("**Stack `prod`: 18 item(s) to set before the first `pulumi up`**\n")
     assert (
         "- [ ] `portkey.apiKeyId`: the all-zero UUID is a placeholder, not an id<br>"
         "`pulumi config set --path 'portkey.apiKeyId' <value> --stack prod`"
