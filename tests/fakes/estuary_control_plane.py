@@ -274,14 +274,25 @@ class _Handler(BaseHTTPRequestHandler):
             if pub_id:
                 pub["polls"] += 1
             status = pub["final"] if pub["polls"] > state.queued_polls else {"type": "queued"}
-            out.append({"id": pub["id"], "job_status": status, "created_at": pub["created_at"]})
+            out.append(
+                {
+                    "id": pub["id"],
+                    "job_status": status,
+                    "detail": pub["detail"],
+                    "created_at": pub["created_at"],
+                }
+            )
         if query.get("order") == "created_at.desc":
             out.sort(key=lambda p: p["created_at"], reverse=True)
         if query.get("limit"):
             out = out[: int(query["limit"])]
-        for item in out:
-            item.pop("created_at")
-        return 200, out
+        # PostgREST answers the columns `select` names, and only those
+        # (docs.postgrest.org, "Vertical Filtering").
+        columns = (query.get("select") or "id,job_status").split(",")
+        unknown = set(columns) - {"id", "job_status", "detail"}
+        if unknown:
+            return self._unsupported(state, f"GET publications?select={sorted(unknown)}")
+        return 200, [{c: item[c] for c in columns} for item in out]
 
     def _get_draft_errors(self, state, query, body):  # type: ignore[no-untyped-def]
         draft_id = self._eq(query, "draft_id")

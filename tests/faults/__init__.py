@@ -1,0 +1,1 @@
+"""Fault injection for the control-plane stand-ins: `proxy.FaultProxy` (area-agnostic)."""
