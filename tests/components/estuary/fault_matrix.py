@@ -31,11 +31,10 @@ import os
 import time
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+from unittest import mock
 
-from components.estuary.client import Tuning
 from components.estuary.errors import ConflictError, EstuaryError
 from components.estuary.provider import CaptureProvider, MaterializationProvider
 from tests.components.estuary.conftest import (
@@ -45,24 +44,16 @@ from tests.components.estuary.conftest import (
     capture_inputs,
     materialization_inputs,
 )
+from tests.components.estuary.conftest import (
+    FAST as CONFTEST_FAST,
+)
 from tests.fakes.estuary_control_plane import FakeControlPlane
 from tests.faults import proxy as faults
 from tests.faults.proxy import FaultProxy
 
 # Short everything: the slow fault answers after `read_timeout`, Retry-After "1" is under the
 # cap, "3600" over it.
-FAST = Tuning(
-    connect_timeout=0.5,
-    read_timeout=0.4,
-    retries=2,
-    backoff_factor=0.01,
-    backoff_max=0.05,
-    retry_after_max=2.0,
-    poll_initial=0.01,
-    poll_max_interval=0.05,
-    poll_timeout=3.0,
-    create_attempts=3,
-)
+FAST = replace(CONFTEST_FAST, read_timeout=0.4, retries=2, poll_timeout=3.0)
 HANG_SECONDS = 15.0
 
 API = "/rest/v1/"
@@ -178,18 +169,8 @@ def _seed_collections(fake: FakeControlPlane) -> None:
             fake.state.commit(cname, cspec, "collection", fake.state.new_id())
 
 
-@contextmanager
-def _env(values: dict[str, str]) -> Iterator[None]:
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def _env(values: dict[str, str]) -> Any:
+    return mock.patch.dict(os.environ, values)
 
 
 def _proxied_env(fake: FakeControlPlane, proxy: FaultProxy) -> dict[str, str]:
