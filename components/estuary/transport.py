@@ -126,7 +126,6 @@ class Transport:
         adapter = HTTPAdapter(max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        session.trust_env = False  # no proxy or .netrc credentials from the environment
         self._session = session
 
     def call(
