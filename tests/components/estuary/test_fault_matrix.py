@@ -25,4 +25,4 @@ def test_fault_ends_in_the_declared_state_or_one_clear_error(case: Case) -> None
 def test_the_matrix_covers_every_operation_of_both_kinds() -> None:
     kinds_ops = {(c.kind, c.op) for c in CASES}
     assert kinds_ops == {(k, op) for k in ("capture", "materialization") for op in CALLS}
-    assert len(CASES) == 702
+    assert len(CASES) == 718
