@@ -174,6 +174,16 @@ def secret_outputs_options(opts: Any) -> Any:
     )
 
 
+def resource_inputs(props: dict[str, Any], endpoint_config: Any, *computed: str) -> dict[str, Any]:
+    """A resource's input bag: the endpoint config secret whatever the caller passed, and the
+    outputs the provider computes seeded as None so Pulumi exposes them (pulumi#6678)."""
+    return {
+        **props,
+        "endpointConfig": pulumi.Output.secret(endpoint_config),
+        **dict.fromkeys((*computed, *COMPUTED_OUTPUTS)),
+    }
+
+
 def public_outputs(props: Mapping[str, Any]) -> dict[str, Any]:
     """Props minus the plaintext config and Pulumi's own keys (like __provider)."""
     return {k: v for k, v in props.items() if k != "endpointConfig" and not k.startswith("__")}

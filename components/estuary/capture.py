@@ -24,9 +24,9 @@ import pulumi.dynamic
 
 from components.estuary._base import (
     CATALOG_NAME,
-    COMPUTED_OUTPUTS,
     Fail,
     TaskProvider,
+    resource_inputs,
     secret_outputs_options,
 )
 from components.estuary.specs import DEFAULT_DATA_PLANE, clean, duration_seconds, has_unknown
@@ -257,10 +257,9 @@ class Capture(pulumi.dynamic.Resource, module="estuary", name="Capture"):
         opts: pulumi.ResourceOptions | None = None,
         provider: CaptureProvider | None = None,
     ) -> None:
-        props = capture_props(catalog_name, spec)
-        # Secret whatever the caller passed: the plaintext must never be a plain value.
-        props["endpointConfig"] = pulumi.Output.secret(spec.endpoint_config)
-        props.update({"discoveredBindings": None, **dict.fromkeys(COMPUTED_OUTPUTS)})
+        props = resource_inputs(
+            capture_props(catalog_name, spec), spec.endpoint_config, "discoveredBindings"
+        )
         super().__init__(
             provider or CaptureProvider(), resource_name, props, secret_outputs_options(opts)
         )

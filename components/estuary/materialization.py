@@ -16,7 +16,7 @@ import pulumi
 import pulumi.dynamic
 
 from components.estuary import specs
-from components.estuary._base import COMPUTED_OUTPUTS, TaskProvider, secret_outputs_options
+from components.estuary._base import TaskProvider, resource_inputs, secret_outputs_options
 from components.estuary.specs import DEFAULT_DATA_PLANE
 
 
@@ -85,9 +85,7 @@ class Materialization(pulumi.dynamic.Resource, module="estuary", name="Materiali
         opts: pulumi.ResourceOptions | None = None,
         provider: MaterializationProvider | None = None,
     ) -> None:
-        props = materialization_props(catalog_name, spec)
-        props["endpointConfig"] = pulumi.Output.secret(spec.endpoint_config)
-        props.update(dict.fromkeys(COMPUTED_OUTPUTS))
+        props = resource_inputs(materialization_props(catalog_name, spec), spec.endpoint_config)
         super().__init__(
             provider or MaterializationProvider(),
             resource_name,
