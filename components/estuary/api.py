@@ -312,13 +312,16 @@ class EstuaryClient:
             self._sleep(min(interval, remaining))
             interval = min(interval * 2, t.poll_max_interval)
 
-    def publication_detail(self, publication_id: str) -> str | None:
-        """The `detail` of a publication, or None when we cannot see it. Row-level security
-        shows a user only the publications they initiated (09_publications.sql policy "Users
-        can access only their initiated publish operations")."""
+    def publication_detail(self, pub_id: str) -> str | None:
+        """The `detail` of the publication that committed as `pub_id` (a live spec's
+        `last_pub_id`), or None when we cannot see it. `publications.pub_id` is "the effective
+        publication id ... used as the last_pub_id for any drafted specs" (flow migration adding
+        the column); row-level security shows a user only the publications they initiated
+        (09_publications.sql policy "Users can access only their initiated publish operations").
+        """
         rows: list[DetailRow] = self.postgrest(
             "GET",
-            f"publications?select=id,detail&id=eq.{_quote(publication_id)}",
+            f"publications?select=id,detail&pub_id=eq.{_quote(pub_id)}",
             answer=list[DetailRow],
         )
         return rows[0].detail if rows else None
