@@ -22,6 +22,8 @@ from components.snowflake.warehouse import MonitoredWarehouse, MonitoredWarehous
 
 settings = stack_settings.load()
 stack = settings.stack
+# Before any other resource: a kubeconfig leading to another cluster or namespace stops the run.
+kubernetes = wiring.kubernetes_provider(settings)
 snowflake_settings = stack.snowflake
 suffix = stack.name_suffix
 
@@ -168,6 +170,7 @@ api = wiring.api_service(
         agents_runtime_config=cortex.agents_runtime_config,
     ),
     gateway,
+    opts=pulumi.ResourceOptions(providers=[kubernetes]),
 )
 
 release = release_record(settings)

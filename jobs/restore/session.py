@@ -25,7 +25,9 @@ from jobs.restore.declared import Connection
 from jobs.restore.outcome import CouldNotCheck, Executed
 from jobs.restore.sql import render
 
-KEY_ENV = "SNOWFLAKE_PRIVATE_KEY"  # the same CI secret the drift and release workflows use
+KEY_ENV = (
+    "SNOWFLAKE_PRIVATE_KEY"  # the deploy key in the stack's environment (docs/ci-identities.md)
+)
 PASSPHRASE_ENV = "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"
 
 
