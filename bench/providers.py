@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from components.estuary.client import Tuning
-from components.estuary.provider import CaptureProvider, MaterializationProvider
+from components.estuary.capture import CaptureProvider
+from components.estuary.materialization import MaterializationProvider
+from components.estuary.transport import Tuning
 from components.portkey.api_key_binding import ApiKeyConfigBindingProvider
 from components.portkey.gateway_config import GatewayConfigProvider
 from tests.components.estuary.conftest import ALL_SOURCES, capture_inputs, materialization_inputs

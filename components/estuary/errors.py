@@ -56,6 +56,8 @@ class EstuaryApiError(EstuaryError):
         message: str | None = None,
         details: str | None = None,
         hint: str | None = None,
+        retry_after: float | None = None,
+        sent: bool = True,
     ) -> None:
         self.method = method
         self.path = path
@@ -64,18 +66,49 @@ class EstuaryApiError(EstuaryError):
         self.message = message
         self.details = details
         self.hint = hint
+        self.retry_after = retry_after
+        self.sent = sent
         parts = [f"Estuary {method} {path} failed: status={status if status else 'no response'}"]
         for label, value in (("code", code), ("message", message), ("details", details)):
             if value:
                 parts.append(f"{label}={value}")
         if hint:
             parts.append(f"hint={hint}")
+        if retry_after is not None:
+            parts.append(
+                f"the API asked to wait {retry_after:.0f} s before trying again (Retry-After)"
+            )
         super().__init__("; ".join(parts))
 
     @property
     def ambiguous(self) -> bool:
-        """True when the server may have acted on the request even though we saw a failure."""
-        return self.status is None or self.status >= 500
+        """True when the server may have acted on the request even though we saw a failure:
+        no answer after the request was sent, or a 5xx. A 429 was refused, a 4xx rejected."""
+        return (self.status is None and self.sent) or (self.status or 0) >= 500
+
+    @property
+    def retryable(self) -> bool:
+        """Worth trying again after settling: ambiguous, or refused for now (429)."""
+        return self.ambiguous or self.status == 429 or (self.status is None)
+
+
+class EstuaryAnswerError(EstuaryApiError):
+    """A 2xx whose body is unusable: empty, truncated, HTML, `null`, or missing fields. The
+    request may have been acted on (a create whose answer is garbled), so it is ambiguous."""
+
+    def __init__(self, *, method: str, path: str, status: int, problem: str) -> None:
+        self.problem = problem
+        super().__init__(
+            method=method,
+            path=path,
+            status=status,
+            code="unusable answer",
+            message=problem,
+        )
+
+    @property
+    def ambiguous(self) -> bool:
+        return True
 
 
 def _short(value: Any) -> str | None:
@@ -160,6 +193,8 @@ class PublicationFailed(EstuaryError):
             for e in draft_errors
         ]
         self.job_status = dict(job_status or {})
+        # Deletions Estuary refused because the spec is not live: for a delete, the goal.
+        self.missing_deletions = deletions_of_missing(self.draft_errors)
         lines = [
             f"Estuary publication {publication_id} for {catalog_name} ended in {status_type}"
             + (f": {note}" if note else "")
@@ -229,3 +264,39 @@ def deletions_of_missing(draft_errors: Iterable[Mapping[str, Any]]) -> set[str]:
         if match:
             names.add(match.group(1))
     return names
+
+
+def publication_failure(
+    name: str, pub_id: str, status: Mapping[str, Any], errors: list[dict[str, Any]]
+) -> PublicationFailed:
+    """The exception for a failed publication, recognising conflicts as Estuary reports them."""
+    kind = str(status.get("type"))
+    mismatches = pub_id_mismatches(errors)
+    if kind == "expectPubIdMismatch":  # an older status type; kept in models::JobStatus
+        mismatches += [
+            PubIdMismatch(str(f.get("catalog_name")), str(f.get("expected")), str(f.get("actual")))
+            for f in status.get("failures") or []
+        ]
+    if not mismatches:
+        return PublicationFailed(
+            catalog_name=name,
+            publication_id=pub_id,
+            status_type=kind,
+            draft_errors=errors,
+            job_status=status,
+        )
+    mine = next((m for m in mismatches if m.catalog_name == name), mismatches[0])
+    return ConflictError(
+        mismatches=mismatches,
+        catalog_name=name,
+        publication_id=pub_id,
+        status_type=kind,
+        draft_errors=errors,
+        job_status=status,
+        note=(
+            f"{mine.catalog_name} was changed outside this Pulumi stack: this stack last "
+            f"saw publication {mine.expected}, but Estuary's live spec is at publication "
+            f"{mine.actual}. Nothing was overwritten. Run `pulumi refresh` to see the "
+            "change, then `pulumi up` to publish the declaration over it"
+        ),
+    )

@@ -18,11 +18,8 @@ from typing import Any
 import pulumi
 import pulumi_random
 
-from components.estuary.resources import (
-    AutoDiscover,
-    Capture,
-    CaptureBinding,
-    CaptureSpec,
+from components.estuary.capture import AutoDiscover, Capture, CaptureBinding, CaptureSpec
+from components.estuary.materialization import (
     Materialization,
     MaterializationBinding,
     MaterializationSpec,

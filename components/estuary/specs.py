@@ -21,6 +21,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+# flowctl's default data plane (estuary/flow crates/flowctl); used when a task is created.
+DEFAULT_DATA_PLANE = "ops/dp/public/gcp-us-central1-c1"
+# `expect_pub_id` meaning "must not exist yet" (estuary/flow supabase/migrations/07_drafts.sql).
+MUST_NOT_EXIST = "00:00:00:00:00:00:00:00"
+
 # pulumi.runtime.rpc.UNKNOWN: how the dynamic host shows values unknown during preview.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 

@@ -31,7 +31,8 @@ from pydantic import Field, field_validator, model_validator
 
 from components.settings._base import CamelModel
 
-# Real control-plane endpoints (../shared/briefs/estuary-control-plane.md section 1).
+# Real control-plane endpoints: estuary/flow crates/flow-client/src/lib.rs (docs/estuary.md,
+# "Credentials and endpoints"); the client's copies are in components/estuary/api.py.
 DEFAULT_API_URL = "https://eyrcnmuzzyriypdajwdk.supabase.co/rest/v1"
 DEFAULT_AGENT_URL = "https://api.estuary.dev"
 DEFAULT_ENCRYPTION_URL = "https://config-encryption.estuary.dev"

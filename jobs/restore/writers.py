@@ -3,16 +3,20 @@
 A materialization is paused by disabling its shards: `shards: {disable: true}` in its spec
 (https://docs.estuary.dev/reference/Configuring-task-shards/, `/disable`: "Disable processing
 of the task's shards"); this program carries it as `shardsDisabled`
-(components/estuary/resources.py). The live value is read from the control plane's
-`live_specs_ext` row (components/estuary/client.py `live_specs`), the same read the provider's
-refresh uses (components/estuary/views.py `live_view`).
+(components/estuary/materialization.py). The live value is read from the control plane's
+`live_specs_ext` row (components/estuary/api.py `live_specs`, parsed into
+components/estuary/answers.py `LiveSpecRow`), the same read the provider's refresh uses
+(components/estuary/base.py `live_view`).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # pragma: no cover
+    from components.estuary.answers import LiveSpecRow
 
 PAUSE_HOW = (
     "pause it first: in the Estuary dashboard disable the materialization, or publish its spec "
@@ -23,7 +27,7 @@ PAUSE_HOW = (
 
 
 class LiveSpecs(Protocol):
-    def live_specs(self, names: list[str]) -> dict[str, dict[str, Any]]: ...
+    def live_specs(self, names: list[str]) -> Mapping[str, LiveSpecRow]: ...
 
 
 def shards_disabled(client: LiveSpecs, catalog_name: str) -> bool | None:
@@ -31,8 +35,8 @@ def shards_disabled(client: LiveSpecs, catalog_name: str) -> bool | None:
     row = client.live_specs([catalog_name]).get(catalog_name)
     if row is None:
         return None
-    spec = row.get("spec") or {}
-    shards = spec.get("shards") if isinstance(spec, Mapping) else None
+    spec = row.spec or {}
+    shards = spec.get("shards")
     return bool((shards or {}).get("disable", False))
 
 
@@ -43,6 +47,6 @@ def client_from_environment(environ: Mapping[str, str] | None = None) -> LiveSpe
     anon = env.get("ESTUARY_ANON_KEY")
     if not token or not anon:
         return None
-    from components.estuary.client import ClientSettings, EstuaryClient
+    from components.estuary.api import ClientSettings, EstuaryClient
 
     return EstuaryClient(ClientSettings(anon_key=anon, auth_token=token))

@@ -89,7 +89,7 @@ HTTP_INGEST_RESOURCE = {
 # Source: estuary/connectors materialize-snowflake/.snapshots/TestSpecification (the newest
 # version in the search index, commit 050088af; search id 30228087696). `timestamp_type` is
 # not in that snapshot: it is required from a later version on, with the four values below
-# (the review ../shared/reviews/estuary-vs-control-plane.md H8, and Estuary's own
+# (docs/estuary.md, "Review, row by row" H8, and Estuary's own
 # `materialize-snowflake-create` skill: "timestamp_type is required"; search id 62310983283).
 # GUESS: the exact later snapshot was not in the index; the top level has no
 # `additionalProperties: false`, so sending it to an older connector is harmless.
@@ -281,7 +281,7 @@ INTERCOM_ENDPOINT = {
 
 # Source: estuary/connectors source-gong/tests/snapshots/snapshots__spec__stdout.json
 # (commit 223eee65; search id 52773426208). The region is a sub-domain: the connector
-# builds `https://{region}.api.gong.io` (source_gong/models.py, per the review H5).
+# builds `https://{region}.api.gong.io` (source_gong/models.py; docs/estuary.md H5).
 GONG_ENDPOINT = {
     "type": "object",
     "title": "EndpointConfig",

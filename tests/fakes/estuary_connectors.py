@@ -159,7 +159,7 @@ CONNECTORS: dict[str, Connector] = {
 
 # --------------------------------------------------------------------------------------
 # Validation the way Flow's validator does it: JSON Schema plus `format` (Flow enforces
-# formats: `Keyword::Format` -> `FormatNotMatched`, per the review H4).
+# formats: `Keyword::Format` -> `FormatNotMatched`; docs/estuary.md H4).
 # --------------------------------------------------------------------------------------
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _DURATION = re.compile(

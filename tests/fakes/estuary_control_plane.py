@@ -267,21 +267,40 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _get_publications(self, state, query, body):  # type: ignore[no-untyped-def]
         pub_id, draft_id = self._eq(query, "id"), self._eq(query, "draft_id")
+        committed_as = self._eq(query, "pub_id")
         out = []
         for pub in state.publications.values():
             if (pub_id and pub["id"] != pub_id) or (draft_id and pub["draft_id"] != draft_id):
                 continue
+            # `pub_id`: "the effective publication id ... used as the last_pub_id for any
+            # drafted specs", null unless it committed (flow migration adding
+            # publications.pub_id, search id 26275534194). Here it is the row's own id.
+            effective = pub["id"] if pub["final"].get("type") == "success" else None
+            if committed_as and effective != committed_as:
+                continue
             if pub_id:
                 pub["polls"] += 1
             status = pub["final"] if pub["polls"] > state.queued_polls else {"type": "queued"}
-            out.append({"id": pub["id"], "job_status": status, "created_at": pub["created_at"]})
+            out.append(
+                {
+                    "id": pub["id"],
+                    "job_status": status,
+                    "detail": pub["detail"],
+                    "pub_id": effective,
+                    "created_at": pub["created_at"],
+                }
+            )
         if query.get("order") == "created_at.desc":
             out.sort(key=lambda p: p["created_at"], reverse=True)
         if query.get("limit"):
             out = out[: int(query["limit"])]
-        for item in out:
-            item.pop("created_at")
-        return 200, out
+        # PostgREST answers the columns `select` names, and only those
+        # (docs.postgrest.org, "Vertical Filtering").
+        columns = (query.get("select") or "id,job_status").split(",")
+        unknown = set(columns) - {"id", "job_status", "detail", "pub_id"}
+        if unknown:
+            return self._unsupported(state, f"GET publications?select={sorted(unknown)}")
+        return 200, [{c: item[c] for c in columns} for item in out]
 
     def _get_draft_errors(self, state, query, body):  # type: ignore[no-untyped-def]
         draft_id = self._eq(query, "draft_id")
@@ -314,7 +333,7 @@ _QUERY_KEYS = {
     "DELETE drafts": {"id"},
     "POST draft_specs": {"on_conflict"},
     "POST publications": {"select"},
-    "GET publications": {"select", "id", "draft_id", "order", "limit"},
+    "GET publications": {"select", "id", "draft_id", "pub_id", "order", "limit"},
     "GET draft_errors": {"select", "draft_id"},
     "GET live_specs_ext": {"select", "catalog_name"},
 }

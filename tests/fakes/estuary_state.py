@@ -72,7 +72,7 @@ def encrypt_answer(sops: FakeSops, body: Any) -> tuple[int, Any]:
     400 with `error: "FailedValidation"` (src/encrypt/test.rs `validation_error_is_returned`)
     and the `FailedValidation {document, basic_output}` whose `document` is the plaintext
     config (mod.rs). GUESS: the `description` text and that the FailedValidation sits under
-    `details` are the review's reading of handler.rs, which is not in the search index.
+    `details` are a reading of handler.rs (docs/estuary.md E2), which was not in the index.
     Otherwise the locations the validator annotates `secret` get the `_sops` suffix.
     """
     if not isinstance(body, dict) or set(body) != {"config", "schema"}:
@@ -211,7 +211,7 @@ class ControlPlaneState:
 
         It republishes the discovered schemas of existing bindings' collections and, only
         when `addNewBindings` is on, adds new bindings and collections (`update_only =
-        !add_new_bindings`: agent controller `try_auto_discover`, per the review L4; GUESS:
+        !add_new_bindings`: agent controller `try_auto_discover` (docs/estuary.md L4); GUESS:
         not read here). Returns the publication id, or None when the capture has no
         autoDiscover (nothing runs).
         """

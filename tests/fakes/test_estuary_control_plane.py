@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from components.estuary.client import ClientSettings, EstuaryApiError, EstuaryClient, Tuning
+from components.estuary.api import ClientSettings, EstuaryClient
+from components.estuary.capture import capture_props
+from components.estuary.errors import EstuaryApiError
 from components.estuary.pipeline import capture_definitions
-from components.estuary.resources import capture_props
+from components.estuary.transport import Tuning
 from components.settings.estuary import EstuarySettings
 from tests.fakes.estuary_connectors import CONNECTORS
 from tests.fakes.estuary_control_plane import ZERO_ID, FakeControlPlane
@@ -166,7 +168,7 @@ def test_live_specs_come_back_re_serialized(plane: FakeControlPlane, client: Est
     row = {"catalog_name": "acme/x/to-snowflake", "spec_type": "materialization", "spec": spec,
            "expect_pub_id": None}  # fmt: skip
     assert _publish(client, [row])[0]["type"] == "success"
-    live = client.live_specs(["acme/x/to-snowflake"])["acme/x/to-snowflake"]["spec"]
+    live = client.live_specs(["acme/x/to-snowflake"])["acme/x/to-snowflake"].spec
     assert live["bindings"] == [{"resource": {"table": "C"}, "source": "acme/x/c",
                                  "fields": {"recommended": True}}]  # fmt: skip
 
@@ -258,7 +260,7 @@ def test_pipeline_collections_turn_inference_on() -> None:
 
 def test_unknown_calls_fail_loudly(plane: FakeControlPlane, client: EstuaryClient) -> None:
     with pytest.raises(EstuaryApiError) as info:
-        client._pg("GET", "live_specs?select=spec")
+        client.postgrest("GET", "live_specs?select=spec", answer=list)
     assert info.value.status == 501
     assert plane.state.unsupported == ["GET live_specs"]
     status, errors = _publish(

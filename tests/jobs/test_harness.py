@@ -172,7 +172,7 @@ def test_a_run_undoes_the_pickler_wrapping_of_pulumi_serialize_provider() -> Non
 
     from pulumi.dynamic.dynamic import serialize_provider
 
-    from components.estuary.provider import CaptureProvider
+    from components.estuary.capture import CaptureProvider
     from jobs.harness import synthesize_component
 
     original = pickle._Pickler._batch_setitems

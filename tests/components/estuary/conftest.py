@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from components.estuary.client import Tuning
+from components.estuary.capture import CaptureProvider, capture_props
+from components.estuary.materialization import (
+    MaterializationProvider,
+    MaterializationSpec,
+    materialization_props,
+)
 from components.estuary.pipeline import (
     SNOWFLAKE_IMAGE,
     capture_definitions,
@@ -15,12 +20,7 @@ from components.estuary.pipeline import (
     materialization_name,
     snowflake_config,
 )
-from components.estuary.provider import CaptureProvider, MaterializationProvider
-from components.estuary.resources import (
-    MaterializationSpec,
-    capture_props,
-    materialization_props,
-)
+from components.estuary.transport import Tuning
 from components.settings.estuary import EstuarySettings
 from tests.fakes.estuary_control_plane import FakeControlPlane
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from components.estuary.client import EstuaryApiError, PublicationFailed
-from components.estuary.provider import CaptureProvider
+from components.estuary.capture import CaptureProvider
+from components.estuary.errors import EstuaryApiError, PublicationFailed
 from tests.components.estuary.conftest import FAST, capture_inputs
 from tests.fakes.estuary_control_plane import FakeControlPlane
 
@@ -143,7 +143,7 @@ def test_update_after_fault_has_no_lost_update(
 def test_publication_stuck_in_queue_times_out(fake: FakeControlPlane) -> None:
     from dataclasses import replace
 
-    from components.estuary.client import PublicationTimeout
+    from components.estuary.errors import PublicationTimeout
 
     fake.state.queued_polls = 10_000
     provider = CaptureProvider(tuning=replace(FAST, poll_timeout=0.2))

@@ -194,7 +194,7 @@ def test_secrets_stay_secret(mocks: RecordingMocks):
 
 
 def test_secret_outputs_are_declared() -> None:
-    from components.estuary.resources import _opts
+    from components.estuary.base import secret_outputs_options as _opts
 
     assert set(_opts(None).additional_secret_outputs) == {"encryptedConfig", "configHash"}
 

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from components.estuary.client import MUST_NOT_EXIST, ConflictError
-from components.estuary.provider import CaptureProvider, MaterializationProvider
+from components.estuary.capture import CaptureProvider
+from components.estuary.errors import ConflictError
+from components.estuary.materialization import MaterializationProvider
+from components.estuary.specs import MUST_NOT_EXIST
 from tests.components.estuary.conftest import (
     CAPTURE_KINDS,
     SECRETS,
@@ -348,7 +350,7 @@ def test_materialization_check_requires_table(materializations: MaterializationP
 def test_missing_anon_key_is_a_clear_error(
     fake: FakeControlPlane, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from components.estuary.client import CredentialsError
+    from components.estuary.errors import CredentialsError
 
     monkeypatch.delenv("ESTUARY_ANON_KEY")
     provider = CaptureProvider()
@@ -364,7 +366,7 @@ def test_delete_of_a_spec_deleted_meanwhile_succeeds(
 ) -> None:
     """Gone between our read and our publication: Estuary's build error for deleting a spec
     that is not live ("no such live spec exists") means the goal is met."""
-    from components.estuary.client import EstuaryClient
+    from components.estuary.api import EstuaryClient
 
     props = capture_inputs("intercom")
     name = props["catalogName"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from components.estuary.provider import CaptureProvider
+from components.estuary.capture import CaptureProvider
 from tests.components.estuary.conftest import FAST, capture_inputs
 from tests.fakes.estuary_control_plane import FakeControlPlane
 

@@ -14,6 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from components.estuary.answers import LiveSpecRow
 from jobs.restore import cli
 
 DB = "SOPHIA_AI"
@@ -109,13 +110,27 @@ def run(
 
 
 class FakeEstuary:
-    """live_specs rows as components/estuary/client.py returns them (live_specs_ext)."""
+    """live_specs rows as components/estuary/api.py returns them (live_specs_ext, parsed)."""
 
     def __init__(self, specs: dict[str, dict[str, Any]]) -> None:
         self.specs = specs
 
-    def live_specs(self, names: list[str]) -> dict[str, dict[str, Any]]:
-        return {n: {"catalog_name": n, "spec": self.specs[n]} for n in names if n in self.specs}
+    def live_specs(self, names: list[str]) -> dict[str, LiveSpecRow]:
+        return {
+            n: LiveSpecRow.model_validate(
+                {
+                    "catalog_name": n,
+                    "spec_type": "materialization",
+                    "spec": self.specs[n],
+                    "last_pub_id": "00:00:00:00:00:00:00:01",
+                    "last_build_id": "00:00:00:00:00:00:00:01",
+                    "md5": None,
+                    "connector_image_tag": None,
+                }
+            )
+            for n in names
+            if n in self.specs
+        }
 
 
 def ago(clock: Any, **delta: float) -> str:
