@@ -141,6 +141,7 @@ estuary = wiring.estuary_pipeline(
 )
 
 gateway = wiring.portkey_gateway(settings)
+migration = wiring.migration(settings)
 
 api = wiring.api_service(
     settings,
@@ -153,6 +154,7 @@ api = wiring.api_service(
         agents_runtime_config=cortex.agents_runtime_config,
     ),
     gateway,
+    migration,
 )
 
 release = release_record(settings)
@@ -181,3 +183,4 @@ pulumi.export("estuaryWebhookTokens", estuary.webhook_tokens)
 pulumi.export("portkey", wiring.portkey_export(settings, gateway))
 pulumi.export("api", wiring.api_export(api))
 pulumi.export("release", release)
+pulumi.export("migration", wiring.migration_export(settings, migration))

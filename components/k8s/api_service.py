@@ -9,7 +9,7 @@ workload: namespace, config, credentials, HPA, disruption budget, network policy
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -28,6 +28,15 @@ from components.k8s.guards import (
     disruption_budget_spec,
     network_policy_spec,
 )
+from components.k8s.migration import (
+    CREDENTIAL_SECRET_KEY,
+    FLAG_FILE,
+    REFERENCE_GRANT_API_VERSION,
+    MigrationPlan,
+    credential_env,
+    reference_grant_spec,
+    rollout_weight_paths,
+)
 from components.k8s.monitoring import PROMETHEUS_OPERATOR_API_VERSION, pod_monitor_spec
 from components.k8s.names import common_labels, dns_label, selector_labels
 from components.k8s.pod import (
@@ -40,7 +49,6 @@ from components.k8s.pod import (
 from components.k8s.routing import (
     ARGO_HELM_REPO,
     GATEWAY_API_VERSION,
-    HTTP_ROUTE_WEIGHT_PATHS,
     controller_chart_values,
     http_route_spec,
     ingress_annotations,
@@ -77,6 +85,7 @@ class ApiServiceArgs:
     runtime_config: Mapping[str, pulumi.Input[str]]  # non-secret runtime settings for the ConfigMap
     snowflake_private_key: pulumi.Input[str]  # secret Output
     portkey_api_key: pulumi.Input[str]  # secret Output
+    migration: MigrationPlan = field(default_factory=MigrationPlan)  # the migration rows
 
 
 class ApiService(pulumi.ComponentResource):
@@ -156,6 +165,8 @@ class ApiService(pulumi.ComponentResource):
             opts=self._retained_config_options(),
         )
 
+        self._migration = args.migration
+        migration_env, flags_name = self._migration_config(retained)
         template = pod_template(
             labels=self._labels,
             selector=self._selector,
@@ -165,6 +176,8 @@ class ApiService(pulumi.ComponentResource):
             config_map_name=config_map.metadata.name,
             secret_name=secret.metadata.name,
             hash_label=ROLLOUT_HASH_LABEL if self._is_canary else DEPLOYMENT_HASH_LABEL,
+            migration_env=migration_env,
+            flags_config_map=flags_name,
         )
 
         if self._is_canary:
@@ -204,6 +217,39 @@ class ApiService(pulumi.ComponentResource):
 
     def _retained_config_options(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+
+    def _migration_config(
+        self, retained: dict[str, str]
+    ) -> tuple[list[dict[str, Any]], pulumi.Output[str] | None]:
+        """The flag file and one Secret per legacy credential (docs/migration.md), auto-named,
+        immutable and retained like the API's own config: a change of split or a retired row
+        changes the pod template, so it ships through the analysed canary, and the stable
+        ReplicaSet keeps the objects it references until the gate prunes them."""
+        plan = self._migration
+        env: list[dict[str, Any]] = [
+            {"name": key, "value": value} for key, value in sorted(plan.legacy_env.items())
+        ]
+        for row, credential in sorted(plan.credentials.items()):
+            legacy_secret = k8s.core.v1.Secret(
+                f"{self._name}-legacy-{dns_label(row)}",
+                metadata={"namespace": self._namespace, "labels": retained},
+                immutable=True,
+                type="Opaque",
+                string_data={CREDENTIAL_SECRET_KEY: pulumi.Output.secret(credential)},
+                opts=self._retained_config_options(),
+            )
+            env.append(credential_env(row, legacy_secret.metadata.name))
+        flags_json = plan.flags_json
+        if flags_json is None:
+            return env, None
+        flags = k8s.core.v1.ConfigMap(
+            f"{self._name}-migration-flags",
+            metadata={"namespace": self._namespace, "labels": retained},
+            immutable=True,
+            data={FLAG_FILE: flags_json},
+            opts=self._retained_config_options(),
+        )
+        return env, flags.metadata.name
 
     def _child(
         self, depends_on: list[pulumi.Resource] | None = None, **extra: Any
@@ -255,19 +301,24 @@ class ApiService(pulumi.ComponentResource):
         router, host = self._settings.router, self._settings.host
         route_name = self._workload_name
         if router.kind == "gatewayApi":
+            legacy = self._migration.legacy_backend
+            spec = http_route_spec(
+                router,
+                host,
+                stable_service=stable_name,
+                canary_service=canary_name,
+                port=SERVICE_PORT,
+                legacy=legacy,
+            )
+            grant = self._reference_grant() if legacy is not None else None
+            weights = rollout_weight_paths(len(spec["rules"])) if canary_name else None
             route = k8s.apiextensions.CustomResource(
                 f"{self._name}-route",
                 api_version=GATEWAY_API_VERSION,
                 kind="HTTPRoute",
                 metadata=self._metadata(route_name),
-                spec=http_route_spec(
-                    router,
-                    host,
-                    stable_service=stable_name,
-                    canary_service=canary_name,
-                    port=SERVICE_PORT,
-                ),
-                opts=self._child(ignore_changes=HTTP_ROUTE_WEIGHT_PATHS if canary_name else None),
+                spec=spec,
+                opts=self._child(depends_on=[grant] if grant else None, ignore_changes=weights),
             )
         else:
             route = k8s.networking.v1.Ingress(
@@ -277,6 +328,25 @@ class ApiService(pulumi.ComponentResource):
                 opts=self._child(),
             )
         return route, route_name
+
+    def _reference_grant(self) -> pulumi.Resource | None:
+        """Our route may reference the legacy Service in its namespace (none when it is ours)."""
+        legacy = self._migration.legacy_backend
+        assert legacy is not None
+        if legacy.namespace == self._settings.namespace:
+            return None
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-legacy-grant",
+            api_version=REFERENCE_GRANT_API_VERSION,
+            kind="ReferenceGrant",
+            metadata={
+                "name": dns_label(self._name, "legacy", self._settings.namespace),
+                "namespace": legacy.namespace,
+                "labels": self._labels,
+            },
+            spec=reference_grant_spec(self._settings.namespace, legacy),
+            opts=self._child(),
+        )
 
     def _plugin_access(self) -> pulumi.Resource:
         """Let the controller's Gateway API plugin edit our HTTPRoute (and nothing elsewhere)."""
@@ -397,7 +467,7 @@ class ApiService(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-netpol",
             metadata=self._metadata(self._workload_name),
-            spec=network_policy_spec(self._settings, self._selector),
+            spec=network_policy_spec(self._settings, self._selector, self._migration.egress),
             opts=self._child(),
         )
 

@@ -135,6 +135,9 @@ class LegacyService(CamelModel):
     service: DnsLabel = Field(description="The legacy Service's name.")
     namespace: DnsLabel = Field(description="Its namespace (a ReferenceGrant is declared there).")
     port: Port = Field(description="The Service port.")
+    target_port: Port | None = Field(
+        None, description="The pods' port behind it, for the egress rule (default: port)."
+    )
 
 
 class LegacyRedis(CamelModel):
