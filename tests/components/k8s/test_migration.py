@@ -332,7 +332,7 @@ def test_a_new_split_changes_the_pod_template_so_it_ships_through_the_canary() -
         return flag_file(synthesis), flags
 
     file_10, volume_10 = template(10)
-    file_25, volume_25 = template(25)
+    file_25, _ = template(25)
     assert file_10 != file_25
     # auto-named and immutable: the mocks name it from its content's resource, the engine gives
     # a new random suffix on replace; the volume follows the ConfigMap's name
