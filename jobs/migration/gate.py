@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from components.settings.migration import MigrationSettings
 from jobs.engine_events.fold import summarize
 from jobs.migration.metrics import MetricsUnavailable, Objectives, PrometheusClient
 from jobs.migration.rows import (
@@ -27,6 +29,7 @@ from jobs.migration.rows import (
     RowValue,
     changed_rows,
     move_problem,
+    read_stack_file,
     rows_of_config,
 )
 from jobs.promote.durations import format_duration, timestamp
@@ -296,3 +299,34 @@ def _call(operation: Callable[[], Any], stack: str) -> Any:
         return operation()
     except StackOperationError as error:
         raise GateUnavailable(f"stack {stack}: {error.reason}") from None
+
+
+def pending(
+    ops: StackOperations,
+    repo_root: Path,
+    target: str,
+    now: datetime,
+    objectives: Objectives = Objectives(),  # noqa: B008 (frozen)
+) -> list[Verdict]:
+    """The gate over every row the target's stack file changes against what the target's last
+    update ran with (the promotion gate `migration`, jobs/promote). Empty when the stack file
+    declares no migration block or the target has no update yet."""
+    target_file = read_stack_file(repo_root, target)
+    if target_file.raw_migration is None:
+        return []
+    applied = _last_applied(_call(lambda: ops.history(target), target))
+    if applied is None:
+        return []
+    after = target_file.rows
+    staging = read_stack_file(repo_root, STAGING).rows if target != STAGING else after
+    soak = timedelta(
+        seconds=MigrationSettings.model_validate(target_file.raw_migration).soak_seconds()
+    )
+    verdicts: list[Verdict] = []
+    for row in changed_rows(applied, after):
+        move = Move(target, target_file.environment, row, applied[row], after[row])
+        verdicts += evaluate(
+            move, ops=ops, staging_declared=staging[row], prod_after=after, soak=soak, now=now,
+            objectives=objectives,
+        )  # fmt: skip
+    return verdicts
