@@ -49,6 +49,13 @@ from components.settings.migration import (
 )
 from components.settings.migration import credential_problems as migration_credential_problems
 from components.settings.portkey import PortkeySettings, check_api_key_binding_for_environment
+from components.settings.slo import (
+    SloSettings,
+    check_canary_against_page,
+    check_freshness,
+    check_slo_for_environment,
+    check_weekly_policy,
+)
 from components.settings.snowflake import SnowflakeSettings, check_snowflake_for_environment
 
 PROJECT = "sophia-infra"
@@ -64,10 +71,11 @@ AREA_MODELS: dict[str, type[CamelModel] | type[Any]] = {
     "portkey": PortkeySettings,
     "kubernetes": KubernetesSettings,
     "release": ReleaseSettings,
+    "slo": SloSettings,
     "migration": MigrationSettings,
 }
 AREA_KEYS = tuple(AREA_MODELS)
-OPTIONAL_AREAS = ("cortex", "migration")
+OPTIONAL_AREAS = ("cortex", "slo", "migration")
 NON_SECRET_KEYS = ("environment", *AREA_KEYS)
 assert NON_SECRET_KEYS == checks.NON_SECRET_KEYS, "checks.py must list the same keys"
 SECRET_KEYS = REQUIRED_SECRET_KEYS  # keys load() requires (all secret keys: ALL_SECRET_KEYS)
@@ -94,6 +102,7 @@ class StackSettings(CamelModel):
     portkey: PortkeySettings
     kubernetes: KubernetesSettings
     release: ReleaseSettings = Field(description="What is deployed; written by jobs.promote.")
+    slo: SloSettings = SloSettings()
     migration: MigrationSettings = Field(
         MigrationSettings(), description="The migration rows; written by jobs.migration advance."
     )
@@ -272,6 +281,7 @@ def _area_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str]:
     Each rule raises KeyedValueError (naming its key) or a plain ValueError about the key given
     beside it, whose value is unset."""
     snowflake, cortex, portkey = parts.get("snowflake"), parts.get("cortex"), parts.get("portkey")
+    slo, estuary, kubernetes = parts.get("slo"), parts.get("estuary"), parts.get("kubernetes")
     migration = parts.get("migration")
     rules: list[tuple[tuple[str | int, ...], Callable[[], None]]] = []
     if snowflake is not None and environment is not None:
@@ -283,6 +293,26 @@ def _area_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str]:
             (
                 ("portkey", "apiKeyId"),
                 lambda: check_api_key_binding_for_environment(portkey, environment),
+            )
+        )
+    if slo is not None and environment is not None:
+        rules.append(((), lambda: check_slo_for_environment(slo, environment)))
+    if slo is not None and kubernetes is not None:
+        rules.append(
+            (
+                ("kubernetes", "canary", "maxErrorRate"),
+                lambda: check_canary_against_page(slo, kubernetes.canary),
+            )
+        )
+    if slo is not None and portkey is not None:
+        rules.append(((), lambda: check_weekly_policy(slo, portkey)))
+    if environment == "prod" and slo is not None and estuary is not None and cortex is not None:
+        # Prod refuses an objective its own pipeline cannot meet; other stacks are warned by
+        # `jobs.synth --check` and the cost view (docs/slo.md, Freshness).
+        rules.append(
+            (
+                ("slo", "freshness", "objectiveSeconds"),
+                lambda: check_freshness(slo, estuary, cortex),
             )
         )
     if migration is not None and environment is not None:

@@ -32,6 +32,7 @@ NON_SECRET_KEYS = (
     "portkey",
     "kubernetes",
     "release",
+    "slo",
     "migration",
 )
 
