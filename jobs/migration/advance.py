@@ -22,7 +22,7 @@ from components.settings.migration import (
     MigrationSettings,
 )
 from jobs.migration.gate import Move, Verdict, evaluate, refused
-from jobs.migration.metrics import Objectives, PrometheusClient
+from jobs.migration.metrics import Objectives, PrometheusClient, objectives_from_slo
 from jobs.migration.rows import (
     PROJECT,
     MigrationInputError,
@@ -161,7 +161,7 @@ def advance(
     share: int | None = None,
     dry_run: bool = False,
     now: datetime,
-    objectives: Objectives = Objectives(),  # noqa: B008 (frozen)
+    objectives: Objectives | None = None,
     prometheus_address: str | None = None,
     require_metrics: bool = False,
     log: Callable[[str], None] = lambda _m: None,
@@ -195,7 +195,7 @@ def advance(
         prod_after=after,
         soak=timedelta(seconds=migration.soak_seconds()),
         now=now,
-        objectives=objectives,
+        objectives=objectives or objectives_from_slo(target_file.raw_slo),
         prometheus=prometheus,
         require_metrics=require_metrics,
     )

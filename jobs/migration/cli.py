@@ -6,6 +6,7 @@ import argparse
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from components.settings.migration import PHASES, ROWS, STATES
 from components.yaml_files import YamlFileError, load_yaml_text
 from jobs.migration.advance import advance
 from jobs.migration.gate import GateUnavailable, Move, Verdict, order, prod_behind, refused
-from jobs.migration.metrics import Objectives
+from jobs.migration.metrics import Objectives, objectives_from_slo
 from jobs.migration.rows import MigrationInputError, read_stack_file, rows_of
 from jobs.migration.status import build, kubectl_route
 from jobs.stack_ops import StackOperations
@@ -50,8 +51,8 @@ def main(
     move.add_argument("--to", choices=STATES)
     move.add_argument("--share", type=int, metavar="N", help="percent on the new side (parallel)")
     move.add_argument("--dry-run", action="store_true", help="show the change and the verdicts")
-    move.add_argument("--max-error-ratio", type=float, default=Objectives.max_error_ratio)
-    move.add_argument("--p95-ms", type=float, default=Objectives.p95_ms)
+    move.add_argument("--max-error-ratio", type=float, help="default: from the stack's slo")
+    move.add_argument("--p95-ms", type=float, help="default: from the stack's slo")
     move.add_argument("--prometheus", metavar="URL", help="default: staging's prometheusAddress")
     move.add_argument("--require-metrics", action="store_true", help="refuse when unreachable")
     move.add_argument("--markdown", type=Path, metavar="FILE")
@@ -115,7 +116,7 @@ def _advance(args: argparse.Namespace, ops: StackOperations | None, now: datetim
             share=args.share,
             dry_run=args.dry_run,
             now=now,
-            objectives=Objectives(args.max_error_ratio, args.p95_ms),
+            objectives=_objectives(args, read_stack_file(args.repo_root, args.stack).raw_slo),
             prometheus_address=args.prometheus,
             require_metrics=args.require_metrics,
         )
@@ -127,6 +128,18 @@ def _advance(args: argparse.Namespace, ops: StackOperations | None, now: datetim
         if result.refused:
             code = EXIT_REFUSED
     return code
+
+
+def _objectives(args: argparse.Namespace, raw_slo: object) -> Objectives:
+    """The stack's SLO objectives, with the command line's overrides."""
+    objectives = objectives_from_slo(raw_slo)
+    return replace(
+        objectives,
+        max_error_ratio=objectives.max_error_ratio
+        if args.max_error_ratio is None
+        else args.max_error_ratio,
+        p95_ms=objectives.p95_ms if args.p95_ms is None else args.p95_ms,
+    )
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -23,7 +23,12 @@ from typing import Any
 
 from components.settings.migration import MigrationSettings
 from jobs.engine_events.fold import summarize
-from jobs.migration.metrics import MetricsUnavailable, Objectives, PrometheusClient
+from jobs.migration.metrics import (
+    MetricsUnavailable,
+    Objectives,
+    PrometheusClient,
+    objectives_from_slo,
+)
 from jobs.migration.rows import (
     MigrationInputError,
     RowValue,
@@ -222,7 +227,7 @@ def metrics(
     if client is None:
         return Verdict("metrics", False if require else None, "no Prometheus address for staging")
     try:
-        measured = client.per_side(move.row, namespace, window)
+        measured = client.per_side(move.row, namespace, window, objectives.quantile)
     except MetricsUnavailable as error:
         return Verdict("metrics", False if require else None, f"Prometheus not reachable: {error}")
     problems, seen = [], []
@@ -233,11 +238,13 @@ def metrics(
                 f"{side}: no data over {format_duration(window)} (a gate never passes on no data)"
             )
             continue
-        seen.append(f"{side} errors {ratio:.2%}, p95 {p95:.0f} ms")
+        seen.append(f"{side} errors {ratio:.4%}, p{objectives.quantile * 100:g} {p95:.0f} ms")
         if ratio > objectives.max_error_ratio:
-            problems.append(f"{side}: error ratio {ratio:.2%} > {objectives.max_error_ratio:.2%}")
+            problems.append(f"{side}: error ratio {ratio:.4%} > {objectives.max_error_ratio:.4%}")
         if p95 > objectives.p95_ms:
-            problems.append(f"{side}: p95 {p95:.0f} ms > {objectives.p95_ms:.0f} ms")
+            problems.append(
+                f"{side}: p{objectives.quantile * 100:g} {p95:.0f} ms > {objectives.p95_ms:g} ms"
+            )
     if problems:
         return Verdict("metrics", False, f"{move.row} in staging: " + "; ".join(problems))
     return Verdict("metrics", True, f"{move.row} in staging: " + "; ".join(seen))
@@ -306,7 +313,7 @@ def pending(
     repo_root: Path,
     target: str,
     now: datetime,
-    objectives: Objectives = Objectives(),  # noqa: B008 (frozen)
+    objectives: Objectives | None = None,
 ) -> list[Verdict]:
     """The gate over every row the target's stack file changes against what the target's last
     update ran with (the promotion gate `migration`, jobs/promote). Empty when the stack file
@@ -327,6 +334,6 @@ def pending(
         move = Move(target, target_file.environment, row, applied[row], after[row])
         verdicts += evaluate(
             move, ops=ops, staging_declared=staging[row], prod_after=after, soak=soak, now=now,
-            objectives=objectives,
+            objectives=objectives or objectives_from_slo(target_file.raw_slo),
         )  # fmt: skip
     return verdicts

@@ -21,9 +21,11 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from components.settings.slo import SloSettings
 
 REQUESTS_METRIC = "http_requests_total"
 DURATION_METRIC = "http_request_duration_seconds"
@@ -37,11 +39,29 @@ class MetricsUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Objectives:
-    """The objectives a side must meet over the soak window (defaults until the stack's SLO
-    settings provide them: docs/migration.md)."""
+    """What a side must meet over the soak window: the target stack's SLO (`objectives_from_slo`);
+    these defaults are the plan's (1 % errors, p95 < 500 ms) for a stack without one."""
 
     max_error_ratio: float = 0.01
     p95_ms: float = 500.0
+    quantile: float = 0.95  # the latency objective's share: its quantile must be <= p95_ms
+
+    def describe(self) -> str:
+        return (
+            f"errors <= {self.max_error_ratio:.4%}, p{self.quantile * 100:g} <= {self.p95_ms:g} ms"
+        )
+
+
+def objectives_from_slo(raw_slo: Any) -> Objectives:
+    """The objectives of a stack's `sophia-infra:slo` (components/settings/slo.py, docs/slo.md):
+    the error ratio the availability objective allows, and the latency objective as a quantile
+    (objectivePercent of requests within thresholdSeconds)."""
+    slo = SloSettings.model_validate(raw_slo or {})
+    return Objectives(
+        max_error_ratio=round(1 - slo.availability.objective_percent / 100, 10),
+        p95_ms=slo.latency.threshold_seconds * 1000,
+        quantile=slo.latency.objective_percent / 100,
+    )
 
 
 class _Sample(BaseModel):
@@ -76,11 +96,13 @@ def error_ratio_query(row: str, side: str, namespace: str, window: timedelta) ->
     return f"{errors} / {total}"
 
 
-def p95_query(row: str, side: str, namespace: str, window: timedelta) -> str:
+def p95_query(
+    row: str, side: str, namespace: str, window: timedelta, quantile: float = 0.95
+) -> str:
     selector = _selector(row, side, namespace)
     span = f"{int(window.total_seconds())}s"
     return (
-        f"histogram_quantile(0.95, sum by (le) "
+        f"histogram_quantile({quantile:g}, sum by (le) "
         f"(rate({DURATION_METRIC}_bucket{{{selector}}}[{span}])))"
     )
 
@@ -111,12 +133,12 @@ class PrometheusClient:
         return None if math.isnan(value) or math.isinf(value) else value
 
     def per_side(
-        self, row: str, namespace: str, window: timedelta
+        self, row: str, namespace: str, window: timedelta, quantile: float = 0.95
     ) -> dict[str, tuple[float | None, float | None]]:
         """(error ratio, p95 in ms) per side."""
         measured = {}
         for side in ("new", "legacy"):
             ratio = self.query(error_ratio_query(row, side, namespace, window))
-            p95 = self.query(p95_query(row, side, namespace, window))
+            p95 = self.query(p95_query(row, side, namespace, window, quantile))
             measured[side] = (ratio, None if p95 is None else p95 * 1000)
         return measured

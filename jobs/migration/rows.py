@@ -81,6 +81,7 @@ class StackFile:
     environment: str | None
     raw_migration: Any
     kubernetes: Mapping[str, Any] | None = None
+    raw_slo: Any = None
 
     @property
     def rows(self) -> dict[str, RowValue]:
@@ -106,6 +107,7 @@ def read_stack_file(repo_root: Path, stack: str) -> StackFile:
         environment if isinstance(environment, str) else None,
         config.get(MIGRATION_KEY),
         kubernetes if isinstance(kubernetes, Mapping) else None,
+        config.get(f"{PROJECT}:slo"),
     )
 
 
