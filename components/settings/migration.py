@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from components.settings._base import CamelModel, KeyedValueError
-from components.settings.kubernetes import DnsLabel, duration_seconds
+from components.settings.kubernetes import DnsLabel
 
 PROJECT = "sophia-infra"
 KEY = f"{PROJECT}:migration"
@@ -119,9 +119,20 @@ def _check_https(value: str) -> str:
     return value
 
 
+_SOAK = re.compile(r"^([1-9][0-9]*)(s|m|h|d)$")
+_SOAK_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def soak_seconds(value: str) -> int:
+    match = _SOAK.match(value)
+    if not match:
+        raise ValueError("must be a duration like '30m', '24h' or '7d'")
+    return int(match.group(1)) * _SOAK_UNITS[match.group(2)]
+
+
 def _check_soak(value: str) -> str:
-    if duration_seconds(value) > MAX_SOAK_SECONDS:
-        raise ValueError("must be at most 2160h (90 days)")
+    if soak_seconds(value) > MAX_SOAK_SECONDS:
+        raise ValueError("must be at most 90d")
     return value
 
 
@@ -249,9 +260,9 @@ class MigrationRows(CamelModel):
 
 class MigrationGate(CamelModel):
     soak: Annotated[str, AfterValidator(_check_soak)] = Field(
-        "168h",
+        "7d",
         description="How long staging must hold a state (since a successful update) before prod "
-        "may take it; Argo-style duration such as '168h'.",
+        "may take it: a duration such as '24h' or '7d'.",
     )
 
 
@@ -271,7 +282,7 @@ class MigrationSettings(CamelModel):
         return row in CREDENTIAL_KEYS and self.row(row).state in LEGACY_DECLARED
 
     def soak_seconds(self) -> int:
-        return duration_seconds(self.gate.soak)
+        return soak_seconds(self.gate.soak)
 
 
 def _snake(name: str) -> str:
