@@ -8,6 +8,7 @@ YAML parse that nothing but that key changed.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -21,6 +22,18 @@ COMMENT_MARKER = "# release promoted by jobs.promote"
 _CONFIG_LINE = re.compile(r"^config:[ \t]*(#.*)?$")
 _KEY_LINE = re.compile(r"^(?P<indent>[ ]*)(?P<q>[\"']?)sophia-infra:release(?P=q):(?P<rest>.*)$")
 _PLAIN_SCALAR = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@:+\-]*")
+
+
+def file_diff(name: str, old_text: str, new_text: str) -> str:
+    """A unified diff of one stack file's edit, as a pull request shows it."""
+    return "".join(
+        difflib.unified_diff(
+            old_text.splitlines(keepends=True),
+            new_text.splitlines(keepends=True),
+            fromfile=f"a/{name}",
+            tofile=f"b/{name}",
+        )
+    )
 
 
 class StackFileError(ValueError):

@@ -6,7 +6,6 @@ the row's line in `Pulumi.<stack>.yaml` and nothing else (jobs/stack_file.py ver
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,7 +31,7 @@ from jobs.migration.rows import (
     read_stack_file,
     rows_of,
 )
-from jobs.stack_file import StackFileError, set_migration_row
+from jobs.stack_file import StackFileError, file_diff, set_migration_row
 from jobs.stack_ops import StackOperations
 
 
@@ -53,15 +52,7 @@ class AdvanceResult:
         return refused(self.verdicts)
 
     def diff(self) -> str:
-        name = self.path.name
-        return "".join(
-            difflib.unified_diff(
-                self.old_text.splitlines(keepends=True),
-                self.new_text.splitlines(keepends=True),
-                fromfile=f"a/{name}",
-                tofile=f"b/{name}",
-            )
-        )
+        return file_diff(self.path.name, self.old_text, self.new_text)
 
     def markdown(self) -> str:
         verdict = (

@@ -7,23 +7,19 @@ from typing import Any
 
 import pytest
 
-from components.settings import SettingsError
 from components.settings.migration import PHASES, ROWS, MigrationSettings, order_problems
-from jobs.harness import RecordingMonitor, SynthMocks, synthesize
+from tests.components.settings.test_settings import _reject as reject
 from tests.conftest import STACKS, stack_config
 
 
 def _reject(stack: str, mutate: Callable[[dict[str, Any]], None], **secrets: Any) -> str:
-    config = stack_config(stack)
-    mutate(config["migration"]["components"])
-    overrides: dict[str, Any] = {"migration": config["migration"], **secrets}
-    monitor = RecordingMonitor(SynthMocks())
-    with pytest.raises(SettingsError) as raised:
-        synthesize(stack, overrides=overrides, monitor=monitor)
-    assert monitor.declared == [], "no resource may be registered after a bad value"
-    message = str(raised.value)
-    assert f"stack '{stack}'" in message
-    return message
+    """tests/components/settings/test_settings.py's check, on the migration rows (and secrets)."""
+
+    def change(config: dict[str, Any]) -> None:
+        mutate(config["migration"]["components"])
+        config.update(secrets)
+
+    return reject(stack, change)
 
 
 def _set(row: str, **values: Any) -> Callable[[dict[str, Any]], None]:
