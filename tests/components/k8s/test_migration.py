@@ -337,3 +337,29 @@ def test_a_new_split_changes_the_pod_template_so_it_ships_through_the_canary() -
     # auto-named and immutable: the mocks name it from its content's resource, the engine gives
     # a new random suffix on replace; the volume follows the ConfigMap's name
     assert volume_10["configMap"]["items"] == [{"key": "flags.json", "path": "flags.json"}]
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None
+    or not (REPO_ROOT / "node_modules" / "@kubernetes-models" / "gateway-api").exists(),
+    reason="node or node_modules missing: run `make node`",
+)
+def test_the_gateway_api_packages_own_validators_accept_route_and_grant(
+    parallel: Synthesis,
+) -> None:
+    """A second judge: @kubernetes-models/gateway-api's compiled validators (from the upstream
+    Go types) over the parallel route and grant (components/k8s/schemas/npm_validate.mjs)."""
+    objects = [one(parallel, ROUTE).inputs, one(parallel, GRANT).inputs]
+    broken = json.loads(json.dumps(objects[1]))
+    broken["spec"]["to"][0]["kind"] = ""
+    done = subprocess.run(
+        ["node", str(REPO_ROOT / "components" / "k8s" / "schemas" / "npm_validate.mjs")],
+        input=json.dumps([*objects, broken]),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+        check=True,
+    )
+    results = json.loads(done.stdout)
+    assert [r.get("valid") for r in results] == [True, True, False], results
