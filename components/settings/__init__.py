@@ -46,6 +46,7 @@ from components.settings.migration import (
 from components.settings.migration import (
     MigrationSettings,
     check_migration_for_environment,
+    check_migration_router,
 )
 from components.settings.migration import credential_problems as migration_credential_problems
 from components.settings.portkey import PortkeySettings, check_api_key_binding_for_environment
@@ -317,6 +318,9 @@ def _area_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str]:
         )
     if migration is not None and environment is not None:
         rules.append(((), lambda: check_migration_for_environment(migration, environment)))
+    if migration is not None and parts.get("kubernetes") is not None:
+        router_kind = parts["kubernetes"].router.kind
+        rules.append(((), lambda: check_migration_router(migration, router_kind)))
     problems = []
     for path, rule in rules:
         try:

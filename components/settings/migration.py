@@ -303,6 +303,20 @@ def check_migration_for_environment(settings: MigrationSettings, environment: st
             )
 
 
+def check_migration_router(settings: MigrationSettings, router_kind: str) -> None:
+    """The legacy API edge is a weighted HTTPRoute backend: Gateway API only (an nginx Ingress
+    has no weighted backends of its own; its canary annotations belong to the Rollout)."""
+    row = settings.row("apiEdge")
+    if row.state in LEGACY_DECLARED and router_kind != "gatewayApi":
+        raise KeyedValueError(
+            ("migration", "components", "apiEdge", "state"),
+            row.state,
+            f"the legacy API edge is a weighted HTTPRoute backend, which needs "
+            f"kubernetes.router.kind gatewayApi (this stack routes with {router_kind}); allowed "
+            "with this router: not-started, retired",
+        )
+
+
 # --- rules across stacks and secrets (plain data, so a broken sibling cannot stop a stack) --------
 
 

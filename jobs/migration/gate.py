@@ -127,10 +127,10 @@ def held_since(history: Sequence[UpdateRecord], row: str) -> tuple[RowValue, dat
         (r for r in history if r.kind == "update"), key=lambda r: r.start_time, reverse=True
     )
     if not updates:
-        raise _Refuse("staging has never been updated")
+        raise Refusal("staging has never been updated")
     last = updates[0]
     if last.result != "succeeded" or last.end_time is None:
-        raise _Refuse(
+        raise Refusal(
             f"staging's last update (started {timestamp(last.start_time)}) has result "
             f"{last.result!r}; fix and re-run `pulumi up --stack staging` first"
         )
@@ -157,8 +157,8 @@ def _row_in(record: UpdateRecord, row: str) -> RowValue:
     return rows[row]
 
 
-class _Refuse(Exception):
-    pass
+class Refusal(Exception):
+    """held_since cannot name a value: the stack has no (successful) last update."""
 
 
 def staging_soak(
@@ -168,7 +168,7 @@ def staging_soak(
         return Verdict("staging-soak", None, "applies to prod moving forward")
     try:
         value, since, label = held_since(history, move.row)
-    except _Refuse as refused:
+    except Refusal as refused:
         return Verdict("staging-soak", False, str(refused))
     if not value.at_least(move.target):
         return Verdict(

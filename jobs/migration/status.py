@@ -19,7 +19,14 @@ from typing import Any
 
 from components.settings.migration import ROW_TITLES, ROWS, MigrationSettings
 from jobs.engine_events.fold import summarize
-from jobs.migration.gate import GateUnavailable, Move, Verdict, held_since, staging_soak
+from jobs.migration.gate import (
+    GateUnavailable,
+    Move,
+    Refusal,
+    Verdict,
+    held_since,
+    staging_soak,
+)
 from jobs.migration.rows import RowValue, read_stack_file, rows_of_output
 from jobs.promote.durations import format_duration
 from jobs.stack_ops import StackOperationError, StackOperations
@@ -83,7 +90,7 @@ def observe(
             try:
                 _, since, _ = held_since(history, row)
                 status.since[row] = since.isoformat()
-            except (GateUnavailable, Exception):
+            except (GateUnavailable, Refusal):  # no successful update or no config: no since
                 continue
     if status.applied is None:
         status.problems.append(f"{stack}: no `migration` output (never updated with this program)")

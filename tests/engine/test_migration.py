@@ -34,6 +34,8 @@ GRANT = "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant"
 SECRET = "kubernetes:core/v1:Secret"
 NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 REDIS_URL = "redis://:ENGINE_legacy_redis_pw_77aa@10.20.0.5:6379/0"
+MCP_TOKEN = "ENGINE_legacy_mcp_token_88bb"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 
 
 def committed(stack: str, key: str) -> Any:
@@ -50,7 +52,9 @@ def stacks(workspace: EngineWorkspace) -> Iterator[dict[str, Any]]:
         made[name] = workspace.create_stack(
             name,
             overrides={"kubernetes": kubernetes},
-            extra_secrets={"legacyRedisUrl": REDIS_URL} if name == "staging" else None,
+            extra_secrets={"legacyRedisUrl": REDIS_URL, "legacyMcpToken": MCP_TOKEN}
+            if name == "staging"
+            else None,
         )
         result, _ = workspace.run(f"up-{name}", made[name].up)
         assert result.summary.result == "succeeded", name
@@ -288,3 +292,32 @@ def test_session_row_declares_egress_and_secret_then_retiring_removes_them(
     assert flags["credentials"] == [] and flags["egressRules"] == 0
     # the secret's plaintext never reached the state or the outputs
     assert REDIS_URL.split("@")[0] not in str(staging.export_stack().deployment)
+
+
+def test_ai_agents_split_and_its_rollback(workspace: EngineWorkspace, stacks, capsys) -> None:
+    """parallel 10 % declares the flag, token Secret and MCP egress; `--to not-started` (a
+    rollback, always allowed) removes them again, each step a real `up`."""
+    staging = stacks["staging"]
+    code, out = advance(
+        workspace, capsys, "--stack", "staging", "--row", "aiAgents", "--share", "10"
+    )
+    assert code == cli.EXIT_OK, out
+    up(workspace, staging, "up-agents-parallel")
+    exported = staging.outputs()["migration"].value
+    assert exported["flags"] == ["migration.aiAgents"]
+    assert exported["credentials"] == ["legacyMcpToken"] and exported["egressRules"] == 1
+    (policy,) = rendered(workspace, "NetworkPolicy")
+    assert policy["spec"]["egress"][2]["ports"] == [{"protocol": "TCP", "port": 8080}]
+
+    code, out = advance(
+        workspace, capsys, "--stack", "staging", "--row", "aiAgents", "--to", "not-started"
+    )
+    assert code == cli.EXIT_OK, out
+    assert "aiAgents: parallel 10% -> not-started (rollback)" in out
+    outcome = preview(workspace, "preview-agents-rollback")
+    ops = {(c.type, c.op) for c in outcome.changes}
+    assert (SECRET, "delete") in ops and (CONFIG_MAP, "delete") in ops and (NETPOL, "update") in ops
+    up(workspace, staging, "up-agents-rollback")
+    exported = staging.outputs()["migration"].value
+    assert exported["flags"] == [] and exported["credentials"] == []
+    assert MCP_TOKEN not in str(staging.export_stack().deployment)

@@ -157,3 +157,25 @@ def test_parallel_needs_the_legacy_endpoint() -> None:
 def test_unknown_row_is_refused() -> None:
     message = _reject("staging", lambda c: c.update(mcpServers={"state": "parallel"}))
     assert "sophia-infra:migration.components.mcpServers: unknown key" in message
+
+
+def test_the_legacy_api_edge_needs_the_gateway_api_router() -> None:
+    def mutate(components: dict[str, Any]) -> None:
+        components["apiEdge"].update(state="parallel", newShare=10)
+
+    def change(config: dict[str, Any]) -> None:
+        mutate(config["migration"]["components"])
+        config["kubernetes"]["router"] = {
+            "kind": "nginx",
+            "ingressClassName": "nginx",
+            "sourceNamespace": "ingress-nginx",
+            "pathPrefix": "/api",
+            "websocketTimeoutSeconds": 3600,
+        }
+
+    message = reject("staging", change)
+    assert (
+        "sophia-infra:migration.components.apiEdge.state = 'parallel': the legacy API edge is a "
+        "weighted HTTPRoute backend, which needs kubernetes.router.kind gatewayApi (this stack "
+        "routes with nginx); allowed with this router: not-started, retired"
+    ) in message
