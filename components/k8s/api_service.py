@@ -28,15 +28,8 @@ from components.k8s.guards import (
     disruption_budget_spec,
     network_policy_spec,
 )
-from components.k8s.migration import (
-    CREDENTIAL_SECRET_KEY,
-    FLAG_FILE,
-    REFERENCE_GRANT_API_VERSION,
-    MigrationPlan,
-    credential_env,
-    reference_grant_spec,
-    rollout_weight_paths,
-)
+from components.k8s.legacy_objects import legacy_config, reference_grant
+from components.k8s.migration import MigrationPlan, rollout_weight_paths
 from components.k8s.monitoring import PROMETHEUS_OPERATOR_API_VERSION, pod_monitor_spec
 from components.k8s.names import common_labels, dns_label, selector_labels
 from components.k8s.pod import (
@@ -166,7 +159,9 @@ class ApiService(pulumi.ComponentResource):
         )
 
         self._migration = args.migration
-        migration_env, flags_name = self._migration_config(retained)
+        migration_env, flags_name = legacy_config(
+            name, self._namespace, retained, self._migration, self._retained_config_options()
+        )
         template = pod_template(
             labels=self._labels,
             selector=self._selector,
@@ -217,39 +212,6 @@ class ApiService(pulumi.ComponentResource):
 
     def _retained_config_options(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, retain_on_delete=True)
-
-    def _migration_config(
-        self, retained: dict[str, str]
-    ) -> tuple[list[dict[str, Any]], pulumi.Output[str] | None]:
-        """The flag file and one Secret per legacy credential (docs/migration.md), auto-named,
-        immutable and retained like the API's own config: a change of split or a retired row
-        changes the pod template, so it ships through the analysed canary, and the stable
-        ReplicaSet keeps the objects it references until the gate prunes them."""
-        plan = self._migration
-        env: list[dict[str, Any]] = [
-            {"name": key, "value": value} for key, value in sorted(plan.legacy_env.items())
-        ]
-        for row, credential in sorted(plan.credentials.items()):
-            legacy_secret = k8s.core.v1.Secret(
-                f"{self._name}-legacy-{dns_label(row)}",
-                metadata={"namespace": self._namespace, "labels": retained},
-                immutable=True,
-                type="Opaque",
-                string_data={CREDENTIAL_SECRET_KEY: pulumi.Output.secret(credential)},
-                opts=self._retained_config_options(),
-            )
-            env.append(credential_env(row, legacy_secret.metadata.name))
-        flags_json = plan.flags_json
-        if flags_json is None:
-            return env, None
-        flags = k8s.core.v1.ConfigMap(
-            f"{self._name}-migration-flags",
-            metadata={"namespace": self._namespace, "labels": retained},
-            immutable=True,
-            data={FLAG_FILE: flags_json},
-            opts=self._retained_config_options(),
-        )
-        return env, flags.metadata.name
 
     def _child(
         self, depends_on: list[pulumi.Resource] | None = None, **extra: Any
@@ -310,7 +272,11 @@ class ApiService(pulumi.ComponentResource):
                 port=SERVICE_PORT,
                 legacy=legacy,
             )
-            grant = self._reference_grant() if legacy is not None else None
+            grant = None
+            if legacy is not None:
+                grant = reference_grant(
+                    self._name, self._settings.namespace, self._labels, legacy, self._child()
+                )
             weights = rollout_weight_paths(len(spec["rules"])) if canary_name else None
             route = k8s.apiextensions.CustomResource(
                 f"{self._name}-route",
@@ -328,25 +294,6 @@ class ApiService(pulumi.ComponentResource):
                 opts=self._child(),
             )
         return route, route_name
-
-    def _reference_grant(self) -> pulumi.Resource | None:
-        """Our route may reference the legacy Service in its namespace (none when it is ours)."""
-        legacy = self._migration.legacy_backend
-        assert legacy is not None
-        if legacy.namespace == self._settings.namespace:
-            return None
-        return k8s.apiextensions.CustomResource(
-            f"{self._name}-legacy-grant",
-            api_version=REFERENCE_GRANT_API_VERSION,
-            kind="ReferenceGrant",
-            metadata={
-                "name": dns_label(self._name, "legacy", self._settings.namespace),
-                "namespace": legacy.namespace,
-                "labels": self._labels,
-            },
-            spec=reference_grant_spec(self._settings.namespace, legacy),
-            opts=self._child(),
-        )
 
     def _plugin_access(self) -> pulumi.Resource:
         """Let the controller's Gateway API plugin edit our HTTPRoute (and nothing elsewhere)."""
