@@ -164,9 +164,7 @@ class Tracker:
         for row in ROWS:
             title, legacy, target = ROW_TITLES[row]
             cells = [s.cell(row, self.now) for s in self.stacks]
-            gate = "; ".join(
-                v.line().split(None, 1)[0] + " " + v.detail for v in self.gate.get(row, [])
-            )
+            gate = "; ".join(" ".join(v.line().split()) for v in self.gate.get(row, []))
             lines.append("| " + " | ".join([title, legacy, target, *cells, gate or "-"]) + " |")
         if self.problems:
             lines += ["", "Declared and observed disagree:", ""]
