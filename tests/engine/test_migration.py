@@ -132,12 +132,11 @@ def route_weights(workspace: EngineWorkspace) -> list[tuple[str, int]]:
     return [(r["name"], r.get("weight")) for r in route["spec"]["rules"][0]["backendRefs"]]
 
 
-def warnings(workspace: EngineWorkspace, label: str) -> list[str]:
+def diagnostics(workspace: EngineWorkspace, label: str) -> list[str]:
     return [
         e.diagnostic_event.message
         for e in workspace.events[label]
         if getattr(e, "diagnostic_event", None) is not None
-        and e.diagnostic_event.severity == "warning"
     ]
 
 
@@ -152,6 +151,14 @@ def test_adding_the_legacy_backend_at_10_percent(
     changed = {(c.type, c.op) for c in resources(outcome)}
     assert (ROUTE, "update") in changed and (GRANT, "create") in changed, changed
     up(workspace, stacks["staging"], "up-apiedge-10")
+    # The pin rules are new: the engine says it cannot ignore their (absent) old weights and
+    # takes the declared ones (pulumi/pulumi#20465), which is what a new rule needs.
+    said = diagnostics(workspace, "preview-add-legacy") + diagnostics(workspace, "up-apiedge-10")
+    assert any(
+        "cannot ignore changes in added or removed elements of the path" in m
+        and "spec.rules[1].backendRefs[0].weight" in m
+        for m in said
+    ), said
     assert route_weights(workspace) == [
         ("sophia-api-stable", 100),
         ("sophia-api-canary", 0),
