@@ -13,10 +13,24 @@ STACK ?= dev
 
 venv: $(VENV)/.installed
 
+# The venv also gets a .pth naming this checkout, so `.venv/bin/python -m jobs.synth ...` works
+# from any directory (without it, Python says only "No module named 'jobs'").
 $(VENV)/.installed: requirements.txt requirements-dev.txt
+	@echo "venv: creating $(VENV) with $(PYTHON) ..."
 	$(PYTHON) -m venv $(VENV)
+	@echo "venv: installing the pinned packages of requirements-dev.txt (1-3 min with a cold pip cache) ..."
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -c "$$SITE_PTH" "$(CURDIR)"
+	@echo "venv: ready ($(BIN)/python)"
 	touch $@
+
+# Writes <site-packages>/sophia_infra.pth holding the checkout's path (Python's site module adds
+# each line of a .pth file to sys.path: docs.python.org/3/library/site.html).
+define SITE_PTH
+import pathlib, sys, sysconfig
+pathlib.Path(sysconfig.get_paths()["purelib"], "sophia_infra.pth").write_text(sys.argv[1] + "\n")
+endef
+export SITE_PTH
 
 # The real open-source Portkey gateway (npm) for the end-to-end routing test; skipped if no node.
 node: node_modules/.installed
@@ -29,6 +43,7 @@ node_modules/.installed: package.json package-lock.json
 	fi
 
 synth: venv
+	@echo "synth: stack $(STACK) under Pulumi's mocks, no credentials (seconds; a first run compiles the SDKs, up to a minute) ..."
 	$(BIN)/python -m jobs.synth --stack $(STACK)
 
 lint: venv
@@ -39,6 +54,7 @@ lint: venv
 # never failing the run; SOPHIA_SKIP_ENGINE_BUILD=1 skips the build). See engine/ensure.sh.
 test: venv node lint
 	bash engine/ensure.sh
+	@echo "test: the whole suite (3-10 min) ..."
 	$(BIN)/python -m pytest
 
 engine:
@@ -46,6 +62,7 @@ engine:
 
 # `make bench` prints the measurements; `make bench-update` also rewrites BENCHMARKS.md.
 bench: venv
+	@echo "bench: about 5 min; one progress line per round on stderr ..."
 	$(BIN)/python -m bench
 
 bench-update: venv

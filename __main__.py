@@ -5,11 +5,13 @@ import pulumi
 import wiring
 from components import settings as stack_settings
 from components.release import release_record
+from components.settings.snowflake_readiness import snowflake_readiness
 from components.settings.tables import PLATFORM_SCHEMAS, TABLES
 from components.snowflake.access import AccessArgs, AccessControl
 from components.snowflake.cortex import CORTEX_SCHEMA, Cortex, CortexArgs
 from components.snowflake.database import Database, DatabaseArgs
 from components.snowflake.providers import admin_providers
+from components.snowflake.readiness import readiness_gate
 from components.snowflake.roles import PlatformRoles, PlatformRolesArgs
 from components.snowflake.service_user import (
     ServiceAccount,
@@ -20,10 +22,22 @@ from components.snowflake.warehouse import MonitoredWarehouse, MonitoredWarehous
 
 settings = stack_settings.load()
 stack = settings.stack
+# Before any other resource: a kubeconfig leading to another cluster or namespace stops the run.
+kubernetes = wiring.kubernetes_provider(settings)
 snowflake_settings = stack.snowflake
 suffix = stack.name_suffix
 
-providers = admin_providers(snowflake_settings, settings.secrets.snowflake_private_key)
+# While the stack's Snowflake checklist is open (prod: real network ranges, a break-glass admin,
+# notify users), a gate every provider waits for refuses the real preview; the synth still runs.
+gate = readiness_gate(
+    "snowflake-readiness",
+    snowflake_readiness(
+        stack.stack,
+        stack.environment,
+        snowflake_settings.model_dump(mode="json", by_alias=True, exclude_none=True),
+    ),
+)
+providers = admin_providers(snowflake_settings, settings.secrets.snowflake_private_key, gate)
 
 # Roles first: every ownership transfer below waits for SOPHIA_ADMIN -> SYSADMIN.
 roles = PlatformRoles(
@@ -97,15 +111,6 @@ api_user = ServiceAccount(
     ),
     provider=providers.securityadmin,
 )
-if network_policies.deploy_user:
-    deploy_user_network_policy(
-        "deploy-user",
-        snowflake_settings.deploy_user,
-        suffix,
-        network_policies.deploy_user,
-        provider=providers.securityadmin,
-    )
-
 cortex = Cortex(
     "cortex",
     CortexArgs(
@@ -126,6 +131,18 @@ cortex = Cortex(
     grant_provider=providers.securityadmin,
     account_admin_provider=providers.monitor_admin,
 )
+
+if network_policies.deploy_user:
+    # Opt-in, and attached last: after every other Snowflake resource of the stack, so a run
+    # that the policy cuts off has nothing left to do (docs/snowflake.md, network policies).
+    deploy_user_network_policy(
+        "deploy-user",
+        snowflake_settings.deploy_user,
+        suffix,
+        network_policies.deploy_user,
+        provider=providers.securityadmin,
+        after=[roles, database, *warehouses.values(), access, estuary_loader, api_user, cortex],
+    )
 
 estuary = wiring.estuary_pipeline(
     settings,
@@ -155,6 +172,7 @@ api = wiring.api_service(
     ),
     gateway,
     migration,
+    opts=pulumi.ResourceOptions(providers=[kubernetes]),
 )
 
 release = release_record(settings)

@@ -19,6 +19,7 @@ import pulumi
 
 from components.estuary.pipeline import Pipeline, PipelineArgs
 from components.k8s.api_service import ApiService, ApiServiceArgs
+from components.k8s.cluster import cluster_provider
 from components.k8s.migration import MigrationPlan, effective_share
 from components.k8s.migration import plan as migration_plan
 from components.portkey.gateway import Gateway, GatewayArgs
@@ -90,6 +91,13 @@ def migration(settings: Settings) -> MigrationPlan:
     return migration_plan(settings.stack.migration, settings.secrets.legacy_credentials)
 
 
+def kubernetes_provider(settings: Settings) -> pulumi.ProviderResource:
+    """The stack's Kubernetes provider, after checking the kubeconfig leads to the stack's cluster
+    and namespace (components/k8s/cluster.py). `__main__.py` calls this before any other
+    resource, so a wrong cluster stops the run before anything registers."""
+    return cluster_provider(settings.stack.stack, settings.stack.kubernetes)
+
+
 def api_service(
     settings: Settings,
     snowflake: ApiSnowflake,
@@ -97,7 +105,8 @@ def api_service(
     migration: MigrationPlan | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> ApiService:
-    """The API on Kubernetes; `opts` may carry a `kubernetes` provider (the engine tests render)."""
+    """The API on Kubernetes. `opts` carries the Kubernetes provider: the stack's
+    (`kubernetes_provider`) in `__main__.py`, a render-to-YAML one in the engine tests."""
     stack = settings.stack
     return ApiService(
         "sophia-api",

@@ -68,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         | {"program imports": [python, "-m", "bench.imports_only"]}
         | {f"synth {stack}": [*synth, stack] for stack in STACKS},
         args.runs,
+        progress=_progress,
     )
     floor, imports = start_up["import floor"], start_up["program imports"]
     paused_floor = start_up["floor, collector paused"]
@@ -100,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scratch,
         ]
         print(f"growth, {args.growth_runs} interleaved rounds ...", flush=True)
-        measured = measure_interleaved(commands, args.growth_runs)
+        measured = measure_interleaved(commands, args.growth_runs, progress=_progress)
     growth = [(size, _resources(measured[f"{size} bindings"]), measured[f"{size} bindings"])
               for size in sizes]  # fmt: skip
     parts = [m for label, m in measured.items() if "objects of" in label]
@@ -113,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.output.write_text(report + kept_notes(args.output))
     print(report)
     return 0
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)  # stderr: stdout is the report
 
 
 # BENCHMARKS.md below this line is written by hand (the real-engine run, notes on a change) and

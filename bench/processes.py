@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,14 +69,26 @@ def run_once(args: list[str], cwd: Path = REPO_ROOT) -> Run:
 
 
 def measure_interleaved(
-    commands: dict[str, list[str]], runs: int, cwd: Path = REPO_ROOT
+    commands: dict[str, list[str]],
+    runs: int,
+    cwd: Path = REPO_ROOT,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Measurement]:
     """Run each command `runs` times, round-robin, so a slow spell of a shared machine hits
-    every command alike and the ratios between them stay fair."""
+    every command alike and the ratios between them stay fair. `progress` is told after each
+    round how far the measurement is (a round takes seconds to minutes)."""
     results: dict[str, list[Run]] = {label: [] for label in commands}
-    for _ in range(runs):
+    started = time.monotonic()
+    for round_number in range(1, runs + 1):
         for label, args in commands.items():
             results[label].append(run_once(args, cwd))
+        if progress is not None:
+            elapsed = time.monotonic() - started
+            left = elapsed / round_number * (runs - round_number)
+            progress(
+                f"  round {round_number}/{runs} of {len(commands)} commands done "
+                f"({elapsed:.0f} s so far, about {left:.0f} s to go)"
+            )
     return {
         label: Measurement(label=label, command=_shown(commands[label]), runs=tuple(runs_))
         for label, runs_ in results.items()

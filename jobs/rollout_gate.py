@@ -29,8 +29,8 @@ analysis, wrong image, timeout); 2 bad input (stack file, snapshot, kubectl unav
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -40,11 +40,18 @@ from typing import Any, Literal
 
 from components.k8s.api_service import RETAINED_CONFIG_LABEL
 from components.k8s.canary import rollout_timeout_minutes
+from components.k8s.cluster import (
+    ClusterMismatchError,
+    check_cluster,
+    expected_context,
+    kubeconfig_paths,
+)
 from components.k8s.names import dns_label
 from components.k8s.pod import CONTAINER_NAME
 from components.settings.kubernetes import KubernetesSettings, ReleaseSettings
 from components.yaml_files import load_yaml_file
 from jobs.harness import PROJECT, REPO_ROOT
+from jobs.kubectl import KubectlError, run_kubectl
 
 EXIT_PASS, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
 POD_HASH_LABEL = "rollouts-pod-template-hash"  # v1alpha1.DefaultRolloutUniqueLabelKey
@@ -232,16 +239,12 @@ def unreferenced_config(
 Runner = Callable[[Sequence[str]], str]
 
 
-def kubectl(args: Sequence[str]) -> str:
+def kubectl(args: Sequence[str], context: str | None = None) -> str:
+    """Real kubectl (jobs/kubectl.py): its failures are whole lines naming what to set."""
     try:
-        done = subprocess.run(
-            ["kubectl", *args], capture_output=True, text=True, check=False, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise GateInputError(f"kubectl {' '.join(args[:2])} failed: {error}") from error
-    if done.returncode != 0:
-        raise GateInputError(f"kubectl {' '.join(args[:3])}: {done.stderr.strip()[:500]}")
-    return done.stdout
+        return run_kubectl(args, context)
+    except KubectlError as error:
+        raise GateInputError(str(error)) from None
 
 
 @dataclass
@@ -359,6 +362,11 @@ def main(argv: Sequence[str] | None = None, run: Runner = kubectl) -> int:
         if settings.canary.strategy != "canary":
             print(f"stack {args.stack} runs a Deployment; pulumi-kubernetes' own await gates it")
             return EXIT_PASS
+        if run is kubectl:
+            # The same check as the program's provider (components/k8s/cluster.py): the gate
+            # must watch the cluster and namespace the stack deploys to, through its context.
+            check_cluster(args.stack, settings, kubeconfig_paths())
+            run = functools.partial(kubectl, context=expected_context(settings))
         cluster = Cluster(settings.namespace, run)
         name = dns_label(args.name)
         if args.command == "snapshot":
@@ -373,6 +381,9 @@ def main(argv: Sequence[str] | None = None, run: Runner = kubectl) -> int:
         if args.prune:
             prune(cluster, name)
         return EXIT_PASS
+    except ClusterMismatchError as error:  # it names the stack already
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
     except (GateInputError, OSError) as error:
         print(f"error: stack {args.stack}: {error}", file=sys.stderr)
         return EXIT_INVALID

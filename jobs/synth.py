@@ -4,8 +4,10 @@
     python -m jobs.synth --stack prod --json out.json # every resource, inputs redacted
     python -m jobs.synth --stack prod --diff staging  # what prod declares differently
     python -m jobs.synth --stack prod --check         # the policy pack, offline (docs/policies.md)
+    python -m jobs.synth --stack prod --check --format sarif   # the same for code scanning
     python -m jobs.synth --stack prod --cost          # what it may spend (docs/cost.md)
     python -m jobs.synth --stack prod --cost --diff staging
+    python -m jobs.synth --stack prod --cost --format json     # Infracost-shaped (docs/cost.md)
     python -m jobs.synth --stack prod --graph         # a Mermaid picture (docs/graph.md)
     python -m jobs.synth --stack prod --graph --diff staging
 
@@ -84,6 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="print the cost table; with --diff, the cost change from OTHER_STACK (docs/cost.md)",
     )
     parser.add_argument(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="with --check: text (default), json or sarif (SARIF 2.1.0, for code scanning); "
+        "with --cost: text or json",
+    )
+    parser.add_argument(
         "--policy-override",
         metavar="POLICY=REASON",
         action="append",
@@ -115,9 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INVALID
         print(f"wrote {len(synthesis.resources)} resources to {args.json}")
     if args.check:
-        return _print_check(synthesis, args.project_dir, overrides)
+        return _print_check(synthesis, args.project_dir, overrides, args.format)
     if args.cost:
-        return _print_cost(synthesis, other)
+        return _print_cost(synthesis, other, args.format)
     if args.graph:
         return _print_graph(synthesis, other, hide_suffixes=not args.raw)
     if other is not None:
@@ -143,6 +152,10 @@ def _flag_problem(args: argparse.Namespace) -> str | None:
         return "--graph prints the picture alone; run --check or --cost in a separate command"
     if args.policy_override and not args.check:
         return "--policy-override only applies to --check"
+    if args.format != "text" and not (args.check or args.cost):
+        return f"--format {args.format} applies to --check or --cost; add one of them"
+    if args.format == "sarif" and not args.check:
+        return "--format sarif applies to --check only (--cost has text or json)"
     if args.json:
         if args.json.is_dir():
             return f"--json {args.json} is a directory; give a file name"
@@ -163,7 +176,9 @@ def _policy_overrides(values: Sequence[str]) -> dict[str, str]:
     return overrides
 
 
-def _print_check(synthesis: Synthesis, project_dir: Path, overrides: dict[str, str]) -> int:
+def _print_check(
+    synthesis: Synthesis, project_dir: Path, overrides: dict[str, str], output: str = "text"
+) -> int:
     from jobs.check import PolicyConfigError, load_policy_config, render_check, run_checks
     from jobs.stack_identity import guard_rail_violations, stack_identity_violations
 
@@ -177,11 +192,17 @@ def _print_check(synthesis: Synthesis, project_dir: Path, overrides: dict[str, s
     report.violations.extend(
         guard_rail_violations(synthesis, config, report.policies, overrides, report)
     )
-    print(render_check(report))
+    if output == "text":
+        print(render_check(report))
+    else:
+        from jobs.check import machine
+
+        document = (machine.to_sarif if output == "sarif" else machine.to_json)(report, project_dir)
+        print(json.dumps(document, indent=2))
     return report.exit_code
 
 
-def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
+def _print_cost(synthesis: Synthesis, other: Synthesis | None, output: str = "text") -> int:
     from jobs import cost  # imported here: only --cost needs the price book (one-way arrow)
 
     try:
@@ -197,10 +218,19 @@ def _print_cost(synthesis: Synthesis, other: Synthesis | None) -> int:
         return EXIT_INVALID
     try:
         head = cost.cost_report(to_json(synthesis), book)
-        if other is None:
+        base = cost.cost_report(to_json(other), book) if other is not None else None
+        if output == "json":
+            from jobs.cost import machine
+
+            document = (
+                machine.cost_json(head)
+                if base is None
+                else machine.cost_diff_json(cost.diff_cost(base, head))
+            )
+            print(json.dumps(document, indent=2))
+        elif base is None:
             print(cost.render_cost(head))
         else:
-            base = cost.cost_report(to_json(other), book)
             print(cost.render_cost_diff(cost.diff_cost(base, head)))
     except cost.CostError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -23,6 +23,9 @@ SAMPLE = (
     "price book not YAML",
     "cli synth --json to a missing directory",
     "cli cost cost --head-json missing",
+    "restore time without offset",
+    "restore swap of prod table without allow-swap",
+    "restore malformed key in SNOWFLAKE_PRIVATE_KEY",
 )
 
 

@@ -21,6 +21,8 @@ FIRST_IMPORTS = (
     "components.settings.portkey",
     "components.settings.kubernetes",
     "components.settings.agents",
+    "jobs.restore.cli",
+    "tests.fakes.snowflake_time_travel",
 )
 
 

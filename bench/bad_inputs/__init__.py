@@ -16,7 +16,7 @@ Results: docs/bad-input.md. `--only SUBSTRING` runs the matching cases; `--verbo
 
 The package: `case` (the case model and the helpers that build mutations), `planted` (the
 secret-shaped values), one module of cases per area (`snowflake`, `estuary`, `portkey`,
-`kubernetes`, `identity`, `secret_config`, `files`, `agents`, `policy`, `prices`, `cli`),
+`kubernetes`, `identity`, `secret_config`, `files`, `agents`, `policy`, `prices`, `cli`, `restore`),
 `runner` (a case in a scratch project, sorted), `report` (the listing, the tables, the counts).
 """
 
@@ -33,6 +33,7 @@ from bench.bad_inputs.migration import migration_cases
 from bench.bad_inputs.policy import policy_cases
 from bench.bad_inputs.portkey import portkey_cases
 from bench.bad_inputs.prices import price_cases
+from bench.bad_inputs.restore import restore_cases
 from bench.bad_inputs.runner import run_case
 from bench.bad_inputs.secret_config import secret_cases
 from bench.bad_inputs.snowflake import cortex_cases, snowflake_cases
@@ -55,6 +56,7 @@ AREAS = (
     policy_cases,
     price_cases,
     cli_cases,
+    restore_cases,
 )
 
 

@@ -24,7 +24,7 @@ class Case:
     text: Callable[[str], str | bytes] | None = None  # the stack file as text
     project: Callable[[Path], None] | None = None  # anything else in the scratch project
     args: list[str] = field(default_factory=list)  # extra CLI args ({dir} = scratch dir)
-    tool: str = "synth"  # or "cost"
+    tool: str = "synth"  # or "cost", "restore"
     patch: Callable[[Path], contextlib.AbstractContextManager[Any]] | None = None
 
 

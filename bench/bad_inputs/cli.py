@@ -32,6 +32,13 @@ def cli_cases() -> list[Case]:
         ("cost --markdown to a missing directory", ["--markdown", "{dir}/no/such/x.md"], "cost"),
         ("cost --base-ref unknown", ["--base-ref", "no-such-ref-xyz"], "cost"),
         ("cost no stack", ["--stack", ""], "cost"),
+        ("--format without --check or --cost", ["--format", "json"], "synth"),
+        ("--format sarif with --cost", ["--cost", "--format", "sarif"], "synth"),
+        ("--format unknown", ["--check", "--format", "xml"], "synth"),
+        ("cost gate without a base", ["--max-monthly-increase", "10"], "cost"),
+        ("cost gate negative", ["--diff", "staging", "--max-monthly-increase", "-5"], "cost"),
+        ("cost gate not a number", ["--diff", "staging", "--max-monthly-increase", "lots"], "cost"),
+        ("cost --format unknown", ["--format", "html"], "cost"),
     ):  # fmt: skip
         expect = "fine" if tool.endswith("-fine") else "bad"
         found.append(

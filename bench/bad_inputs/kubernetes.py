@@ -41,6 +41,16 @@ def kubernetes_cases() -> list[Case]:
     add(_cases_values(k, "staging", f"{k}/host", ["api.sophia.ai", "api.dev.sophia.ai"]))
     add(_cases_values(k, "dev", f"{k}/router/kind", ["traefik"]))
     add(_cases_values(k, "dev", f"{k}/prometheusAddress", ["prometheus:9090", ""]))
+    # The cluster identity the kubeconfig is checked against (components/k8s/cluster.py).
+    add(
+        _cases_values(
+            k,
+            "dev",
+            f"{k}/apiServer",
+            ["http://dev.k8s.example", "dev.k8s.example:6443", "https://", "", 6443],
+        )
+    )
+    add(_cases_values(k, "dev", f"{k}/context", ["my context", "", "-dash-first", 1]))
     add(_cases_values(k, "dev", f"{k}/targetClusterVersion", [1.34, "1.20", "latest"]))
     add(_cases_values(k, "dev", f"{k}/terminationGraceSeconds", [10, 10**9, True]))
     add(_cases_values(k, "dev", f"{k}/preStopSleepSeconds", [0, 1000]))

@@ -49,7 +49,7 @@ def run_case(case: Case, directory: Path) -> Outcome:
     args = [a.replace("{dir}", str(directory)) for a in case.args]
     if "--stack" not in args:
         args = ["--stack", case.stack, *args]
-    if "--project-dir" not in args and case.tool in ("synth", "cost"):
+    if "--project-dir" not in args and case.tool in ("synth", "cost", "restore"):
         args += ["--project-dir", str(directory)]
     out, err = io.StringIO(), io.StringIO()
     code: int | None = None
@@ -64,6 +64,10 @@ def run_case(case: Case, directory: Path) -> Outcome:
                 from jobs import cost
 
                 code = cost.main(args)
+            elif case.tool == "restore":
+                from jobs.restore import cli as restore_cli
+
+                code = restore_cli.main(args)
             else:
                 from jobs import synth
 

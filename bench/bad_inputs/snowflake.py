@@ -62,6 +62,31 @@ def snowflake_cases() -> list[Case]:
         )
     )
     add(_cases_values("snowflake", "dev", "snowflake/deployUser", ["deploy user", "", None]))
+    # Network policies that would lock a user out (review F1/F2), and the break-glass admin.
+    add(
+        _cases_values(
+            "snowflake",
+            "prod",
+            "snowflake/networkPolicies/api",
+            [["203.0.113.0/28"], ["10.0.0.0/8"], ["0.0.0.0/0"], ["100.64.0.0/10"]],
+        )
+    )
+    add(
+        _cases_values(
+            "snowflake", "staging", "snowflake/networkPolicies/estuaryLoader", [["198.51.100.7"]]
+        )
+    )
+    add(
+        _cases_values(
+            "snowflake", "dev", "snowflake/networkPolicies/deployUser", [["34.120.10.0/28"]]
+        )
+    )
+    add(_cases_values("snowflake", "dev", "snowflake/networkPolicies/privateConnectivity", ["yes"]))
+    add(
+        _cases_values(
+            "snowflake", "dev", "snowflake/breakGlassAdmin", ["PULUMI_DEPLOY_SVC", "ada lovelace"]
+        )
+    )
     add(_cases_values("snowflake", "dev", "snowflake/organizationName", ["sophia ai", 1]))
     add(
         _cases_values(
@@ -136,7 +161,12 @@ def cortex_cases() -> list[Case]:
             "cortex",
             "dev",
             "cortex/agentModels",
-            [{"nobody": "auto"}, {"snowflake_ops_agent": "gpt-9"}, "auto"],
+            [
+                {"nobody": "auto"},
+                {"snowflake_ops_agent": "gpt-9"},
+                "auto",
+                {"snowflake_ops_agent": "claude-4-sonnet"},  # retired (agent_models.yaml)
+            ],
         )
     )
     add(

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from components.settings.agent_models import load_agent_models
 from components.yaml_files import YamlFileError, load_yaml_text
 
 # The catalog is versioned beside the Snowflake component that declares the agents.
@@ -186,6 +187,13 @@ def load_agent_catalog(
                 + ", ".join(catalog.orchestration_models)
             )
 
+    lifecycle = load_agent_models()
+    for model in catalog.orchestration_models:
+        if model not in lifecycle.models:
+            problems.append(
+                f"orchestration_models: {model!r} has no row in agent_models.yaml (its lifecycle "
+                "and source); add one"
+            )
     overrides = dict(model_overrides or {})
     for agent_name in sorted(set(overrides) - set(names)):
         problems.append(
@@ -215,6 +223,10 @@ def load_agent_catalog(
                 f"not in plan_model_mapping; allowed: {', '.join(catalog.orchestration_models)}; "
                 f"mapped: {', '.join(sorted(catalog.plan_model_mapping)) or 'none'}"
             )
+            continue
+        retired = lifecycle.problem(model)
+        if retired is not None:
+            problems.append(f"agent {agent.name!r}: model = {model!r} ({source}): {retired}")
             continue
         resolved.append(ResolvedAgent(agent, model, source))
     if problems:

@@ -44,6 +44,12 @@ _IMAGE = re.compile(
     r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
     r"(@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
+# A kubeconfig context name: any printable text kubectl accepts; we refuse spaces, quotes and
+# control characters (ours: names that need quoting in a shell are mistakes here).
+_KUBE_CONTEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@/+-]{0,252}$")
+# The API server of a kubeconfig `cluster` entry: https only (ours: a deploy over plain http would
+# send the credentials in clear), host[:port], optional path.
+_API_SERVER = re.compile(r"^https://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(:[0-9]{1,5})?(/[^\s]*)?$")
 _UNITS_TO_SECONDS = {"s": 1, "m": 60, "h": 3600}
 _MEMORY_FACTORS = {None: 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 
@@ -345,6 +351,17 @@ class KubernetesSettings(CamelModel):
         "must say the same name (one Argo Rollouts controller per cluster)."
     )
     namespace: DnsLabel
+    context: Annotated[str, Field(pattern=_KUBE_CONTEXT.pattern)] | None = Field(
+        default=None,
+        description="The kubeconfig context the stack deploys with (default: the `cluster` "
+        "value). Its cluster and namespace are checked against this stack's before anything "
+        "registers (components/k8s/cluster.py, docs/kubernetes.md).",
+    )
+    api_server: Annotated[str, Field(pattern=_API_SERVER.pattern)] | None = Field(
+        default=None,
+        description="The cluster's API server URL (https://...). When set, the context's "
+        "cluster must have this `server`; when not, its kubeconfig name must equal `cluster`.",
+    )
     image_repository: str = Field(description="The only repository release.apiImage may use.")
     replicas: int = Field(
         ge=1, le=1000, description="Replicas at creation (at most 1000); the HPA owns it after."

@@ -5,13 +5,13 @@ Read from the object-valued stack config key `sophia-infra:snowflake` (camelCase
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from components.settings._base import CamelModel, KeyedValueError, SnowflakeIdentifier
+from components.settings.snowflake_network import FENCED_ENVIRONMENTS, NetworkPolicies
 
 # Canonical warehouse sizes (the provider also accepts dashed spellings; one spelling per size keeps
 # diffs and policy thresholds simple). Credits per hour for a Gen1 standard warehouse.
@@ -158,42 +158,6 @@ class ServiceUsers(CamelModel):
     api: ServiceUserSettings
 
 
-def _check_ip_ranges(value: tuple[str, ...]) -> tuple[str, ...]:
-    """IPv4 addresses or CIDR ranges, the only form a network policy's ALLOWED_IP_LIST takes."""
-    for entry in value:
-        try:
-            network = ipaddress.ip_network(entry, strict=True)
-        except ValueError:
-            raise ValueError(
-                f"{entry!r} is not an IPv4 address or CIDR range (e.g. '34.121.207.128' or "
-                "'203.0.113.0/24', host bits zero)"
-            ) from None
-        if network.version != 4:
-            raise ValueError(f"{entry!r}: a network policy's allowed IP list takes IPv4 only")
-    return value
-
-
-class NetworkPolicies(CamelModel):
-    """Allowed source IPs per user; each list becomes one network policy on that user."""
-
-    estuary_loader: tuple[str, ...] = Field(
-        (), description="Egress IPs of the Estuary data plane (Estuary dashboard, Data Planes)."
-    )
-    api: tuple[str, ...] = Field((), description="Egress (NAT) IPs of the API's cluster.")
-    deploy_user: tuple[str, ...] = Field(
-        (),
-        description=(
-            "Egress IPs of whatever runs `pulumi up` (CI runners). The deploy user is shared by "
-            "every stack of the account: declare it in one stack only (prod)."
-        ),
-    )
-
-    @field_validator("estuary_loader", "api", "deploy_user")
-    @classmethod
-    def _ranges(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _check_ip_ranges(value)
-
-
 class SnowflakeSettings(CamelModel):
     organization_name: SnowflakeIdentifier = Field(description="Snowflake organization (ORGNAME).")
     account_name: SnowflakeIdentifier = Field(description="Snowflake account (ACCOUNTNAME).")
@@ -222,11 +186,20 @@ class SnowflakeSettings(CamelModel):
     monitor_notify_users: tuple[SnowflakeIdentifier, ...] = Field(
         (),
         description=(
-            "Users e-mailed by the resource monitors (each needs a verified e-mail address); "
-            "required in prod."
+            "Users e-mailed by the resource monitors (each must exist with a verified e-mail "
+            "address before the first `up`: `python -m jobs.bootstrap`); prod's readiness "
+            "checklist requires at least one."
         ),
     )
     network_policies: NetworkPolicies = NetworkPolicies()
+    break_glass_admin: SnowflakeIdentifier | None = Field(
+        None,
+        description=(
+            "A person-type user with ACCOUNTADMIN that no policy of this program fences, made by "
+            "`python -m jobs.bootstrap`: the way back in if the deploy user is locked out. "
+            "Required with networkPolicies.deployUser, and by prod's readiness checklist."
+        ),
+    )
 
     @field_validator("name_suffix")
     @classmethod
@@ -249,6 +222,26 @@ class SnowflakeSettings(CamelModel):
                 f"{', '.join(REQUIRED_WAREHOUSES)}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _break_glass(self) -> SnowflakeSettings:
+        """The deploy user's policy is opt-in and only with a way back in outside it."""
+        if self.break_glass_admin is not None and self.break_glass_admin == self.deploy_user:
+            raise KeyedValueError(
+                ("breakGlassAdmin",),
+                self.break_glass_admin,
+                "the break-glass admin must be another user than deployUser (the deploy user's "
+                "network policy would fence it too); allowed: a person-type ACCOUNTADMIN user",
+            )
+        if self.network_policies.deploy_user and self.break_glass_admin is None:
+            raise KeyedValueError(
+                ("breakGlassAdmin",),
+                None,
+                "networkPolicies.deployUser fences the user every stack deploys as; a wrong range "
+                "locks every stack out, so it is refused unless a break-glass admin outside the "
+                "policy is named; allowed: the user `python -m jobs.bootstrap` creates for it",
+            )
+        return self
 
     @model_validator(mode="after")
     def _edition_features(self) -> SnowflakeSettings:
@@ -284,34 +277,19 @@ class SnowflakeSettings(CamelModel):
 
 
 def check_snowflake_for_environment(settings: SnowflakeSettings, environment: str) -> None:
-    """Prod-only account rules: someone is e-mailed by the monitors, every login is fenced by IP."""
-    if environment != "prod":
+    """Staging and prod: every network policy admits only addresses a real client can have.
+
+    What prod must still provide (notify users, the API's ranges, a break-glass admin) is not
+    refused here, so the offline synth still shows an unfinished stack: it is listed by
+    `components.settings.snowflake_readiness` and refused by the real preview (docs/snowflake.md,
+    "Network policies and the first prod up").
+    """
+    if environment not in FENCED_ENVIRONMENTS:
         return
-    if not settings.monitor_notify_users:
+    for key, ranges, why in settings.network_policies.problems():
         raise KeyedValueError(
-            ("snowflake", "monitorNotifyUsers"),
-            list(settings.monitor_notify_users),
-            "prod needs at least one user (with a verified e-mail) to be notified at the "
-            "monitors' notify thresholds; without NOTIFY_USERS only account administrators who "
-            "enabled notifications hear of it; allowed: a list of Snowflake user names",
+            ("snowflake", "networkPolicies", key),
+            ranges,
+            f"{why}; allowed in {environment}: the public egress ranges that really connect "
+            "(documentation, private and 0.0.0.0/0 ranges are refused)",
         )
-    policies = settings.network_policies
-    for key, ranges in (
-        ("estuaryLoader", policies.estuary_loader),
-        ("api", policies.api),
-        ("deployUser", policies.deploy_user),
-    ):
-        if not ranges:
-            raise KeyedValueError(
-                ("snowflake", "networkPolicies", key),
-                [],
-                "prod refuses a key-pair login that works from anywhere; allowed: a non-empty "
-                "list of IPv4 addresses or CIDR ranges",
-            )
-        if any(ipaddress.ip_network(r).prefixlen == 0 for r in ranges):
-            raise KeyedValueError(
-                ("snowflake", "networkPolicies", key),
-                list(ranges),
-                "0.0.0.0/0 allows every address, which is no policy at all; allowed: the "
-                "egress ranges that really connect",
-            )

@@ -76,9 +76,12 @@ def access_plan(schemas: tuple[str, ...], warehouses: tuple[str, ...]) -> tuple[
         Grant("api", ("SELECT",), "future_tables", s)
         for s in ("ESTUARY_REALTIME", "CORTEX_VECTORS", "BUSINESS_ENRICHED")
     ]
+    # One owner per granted privilege: SELECT on CORTEX_VECTORS.EMBEDDINGS comes from the ALL/FUTURE
+    # pair above only. An explicit table grant beside it managed the same (role, privilege, table)
+    # row twice; the provider never reads ALL grants back and deletes by REVOKE, so removing either
+    # would have revoked the other's privilege (docs/snowflake.md, "One owner per privilege").
     plan += [
         Grant("api", ("SELECT", "INSERT", "UPDATE", "DELETE"), "table", "PUBLIC.USER_SESSIONS"),
-        Grant("api", ("SELECT",), "table", "CORTEX_VECTORS.EMBEDDINGS"),
         Grant("api", ("USAGE",), "warehouse", "API_WH"),
         Grant("api", ("USAGE",), "warehouse", "CORTEX_COMPUTE_WH"),
     ]

@@ -33,9 +33,18 @@ class AdminProviders:
     monitor_admin: snowflake.Provider
 
 
-def admin_providers(settings: SnowflakeSettings, private_key: pulumi.Input[str]) -> AdminProviders:
-    """Key-pair authenticated providers, one per role in `settings.admin_roles`."""
+def admin_providers(
+    settings: SnowflakeSettings,
+    private_key: pulumi.Input[str],
+    gate: pulumi.Resource | None = None,
+) -> AdminProviders:
+    """Key-pair authenticated providers, one per role in `settings.admin_roles`.
+
+    `gate` (components/snowflake/readiness.py) is what every provider, hence every Snowflake
+    resource, waits for: while the stack's readiness checklist is open, nothing reaches Snowflake.
+    """
     roles = settings.admin_roles
+    opts = pulumi.ResourceOptions(depends_on=[gate]) if gate is not None else None
     providers = {
         field: snowflake.Provider(
             f"snowflake-{field.replace('_', '-')}",
@@ -46,6 +55,7 @@ def admin_providers(settings: SnowflakeSettings, private_key: pulumi.Input[str])
             authenticator="SNOWFLAKE_JWT",
             private_key=private_key,
             preview_features_enabled=list(PREVIEW_FEATURES),
+            opts=opts,
         )
         for field in PROVIDER_ROLES
     }

@@ -9,6 +9,7 @@ SECURITYADMIN inherits USERADMIN, so it may create users.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -83,14 +84,23 @@ def deploy_user_network_policy(
     suffix: str,
     allowed_ip_ranges: tuple[str, ...],
     provider: pulumi.ProviderResource,
+    after: Sequence[pulumi.Resource],
 ) -> snowflake.NetworkPolicyAttachment:
     """Fence the user Pulumi connects as (not created here: it must exist before any provider).
 
+    Opt-in (settings refuse it without a break-glass admin outside the policy) and attached after
+    `after`, every other Snowflake resource of the stack: `ALTER USER ... SET NETWORK_POLICY`
+    (terraform-provider-snowflake network_policy_attachment.go, setOnUser) cuts off every later
+    login from an address outside the ranges, including new connections of the same run.
+
     The user is shared by every stack of the account, and a user has one network policy, so only
     one stack may declare it (tests/components/snowflake/test_network_policies.py checks the
-    committed stacks). GUESS: Snowflake may refuse to attach a policy that excludes the address
-    the statement comes from (it does so at account level); if the ranges are wrong the next run
-    cannot log in, so change them from an allowed address.
+    committed stacks). The attachment runs as SECURITYADMIN, which must own the user through
+    USERADMIN: ALTER USER needs OWNERSHIP of the user (Snowflake docs, "User & security DDL"),
+    which `python -m jobs.bootstrap` arranges and `--verify` checks. GUESS: Snowflake may refuse to
+    attach a policy that excludes the address the statement comes from (it does so at account
+    level); if the ranges are wrong the next run cannot log in, so change them from an allowed
+    address, or as the break-glass admin.
     """
     policy = snowflake.NetworkPolicy(
         f"{name}-network-policy",
@@ -104,5 +114,5 @@ def deploy_user_network_policy(
         network_policy_name=policy.name,
         users=[deploy_user],
         set_for_account=False,
-        opts=pulumi.ResourceOptions(provider=provider),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=list(after)),
     )

@@ -4,13 +4,18 @@
     python -m jobs.cost --stack prod --diff staging           # what prod adds over staging
     python -m jobs.cost --stack prod --base-ref origin/main   # what this checkout adds over a ref
     python -m jobs.cost --base-json base.json --head-json head.json
+    python -m jobs.cost --stack prod --base-ref origin/main --format json --max-monthly-increase 250
 
 Everything here is a pure function over the JSON document `jobs.synth --json` writes, so a base
 revision synthesized in another checkout (a `git worktree`, by its own code) can be diffed against
 the head. Prices come from `jobs/prices/price_book.yaml` (versioned, dated, hand-recorded) and the
 gateway's `components/portkey/prices.yaml`; docs/cost.md explains every assumption.
 
-Exit codes: 0 ok, 2 a stack config is invalid or a revision cannot be synthesized.
+`--format json` prints Infracost-shaped JSON (jobs/cost/machine.py); `--max-monthly-increase USD`
+fails when the diff raises the worst-case monthly cost by more than USD.
+
+Exit codes: 0 ok, 1 over --max-monthly-increase, 2 a stack config is invalid or a revision cannot
+be synthesized.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 from components.yaml_files import YamlFileError
 from jobs.cost.base_ref import synthesize_ref
 from jobs.cost.diff import diff_cost, render_cost_diff
+from jobs.cost.machine import EXIT_OVER_BUDGET, cost_diff_json, cost_json, gate_problem, parse_usd
 from jobs.cost.prices import PRICE_BOOK_PATH, CostError, load_price_book
 from jobs.cost.render import render_cost
 from jobs.cost.report import cost_report
@@ -68,6 +74,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--base-json", type=Path, help="base synth document (jobs.synth --json)")
     parser.add_argument("--head-json", type=Path, help="head synth document (default: --stack)")
     parser.add_argument("--price-book", type=Path, default=PRICE_BOOK_PATH)
+    parser.add_argument(
+        "--format",
+        choices=("markdown", "json"),
+        default="markdown",
+        help="markdown tables (default) or Infracost-shaped JSON (docs/cost.md)",
+    )
+    parser.add_argument(
+        "--max-monthly-increase",
+        metavar="USD",
+        help="with a base (--diff, --base-ref, --base-json): exit 1 when the worst-case monthly "
+        "cost rises by more than USD",
+    )
     args = parser.parse_args(argv)
     if not args.stack and not args.head_json:
         parser.error("give --stack (or --head-json)")
@@ -83,6 +101,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for flag, path in (("--head-json", args.head_json), ("--base-json", args.base_json)):
         if path is not None and not path.is_file():
             parser.error(f"{flag} {path}: no such file")
+    max_increase = None
+    if args.max_monthly_increase is not None:
+        if not bases:
+            parser.error("--max-monthly-increase needs a base: --diff, --base-ref or --base-json")
+        try:
+            max_increase = parse_usd(args.max_monthly_increase)
+        except ValueError as error:
+            parser.error(str(error))
 
     try:
         try:
@@ -111,6 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.diff:
             base_doc = _document(args.diff, args.project_dir)
         elif args.base_ref:
+            # Seconds to a minute (a git worktree and a second synth): say so on stderr.
+            print(
+                f"cost: synthesizing stack {stack} at {args.base_ref} in a temporary git worktree "
+                "with that revision's own code ...",
+                file=sys.stderr,
+                flush=True,
+            )
             base_doc = synthesize_ref(args.base_ref, stack, args.project_dir)
             if base_doc is None:
                 print(f"note: stack {stack} does not exist at {args.base_ref}; all of it is new")
@@ -118,13 +151,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             base_label = f"{stack}@{args.base_ref}"
         head = cost_report(head_doc, book)
         if base_doc is None:
-            print(render_cost(head))
+            as_json = args.format == "json"
+            print(json.dumps(cost_json(head), indent=2) if as_json else render_cost(head))
+            return EXIT_OK
+        base = cost_report(base_doc, book, label=base_label)
+        diff = diff_cost(base, head)
+        if args.format == "json":
+            print(json.dumps(cost_diff_json(diff, max_increase), indent=2))
         else:
-            base = cost_report(base_doc, book, label=base_label)
-            print(render_cost_diff(diff_cost(base, head)))
+            print(render_cost_diff(diff))
     except (SettingsError, StackConfigError, CostError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
+    problem = gate_problem(diff, max_increase) if max_increase is not None else None
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_OVER_BUDGET
     return EXIT_OK
 
 

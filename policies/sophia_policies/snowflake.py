@@ -12,6 +12,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
+from . import snowflake_grants
 from .common import as_bool, as_number, display, get_path, is_list, resource_policy, stack_policy
 
 WAREHOUSE = "snowflake:index/warehouse:Warehouse"
@@ -217,6 +218,25 @@ def no_account_level_privileges(
         )
 
 
+def one_owner_per_privilege(
+    resources: Sequence[PolicyResource], config: Mapping[str, Any], stack_tags: Mapping[str, str]
+) -> Iterator[tuple[str, str | None]]:
+    grants = [
+        (r.urn, r.resource_type, r.props)
+        for r in resources
+        if r.resource_type in snowflake_grants.GRANT_TYPES
+    ]
+    for kept, other in snowflake_grants.overlaps(snowflake_grants.claims(grants)):
+        yield (
+            f"{other.privilege} on {snowflake_grants.describe(other.target)} to "
+            f"{other.grantee or 'its owner'} is also granted by {kept.name} "
+            f"({snowflake_grants.describe(kept.target)}): two resources manage one grant, and "
+            "the provider deletes by REVOKE and never reads ALL grants back, so removing, "
+            "replacing or renaming either revokes what the other declares; grant it once",
+            other.urn,
+        )
+
+
 # --- users and Cortex -----------------------------------------------------------------------------
 
 
@@ -358,6 +378,11 @@ POLICIES = [
                 "default": ["ROLE", "USER", "INTEGRATION", "NETWORK POLICY"],
             },
         },
+    ),
+    stack_policy(
+        name="snowflake-one-owner-per-privilege",
+        description="No grant (role, privilege, object) is managed by two grant resources.",
+        check=one_owner_per_privilege,
     ),
     resource_policy(
         name="snowflake-service-user-key-pair",

@@ -109,3 +109,20 @@ def python_env() -> dict[str, str]:
     if sys.prefix != sys.base_prefix:  # a virtualenv: the launcher runs <venv>/bin/python
         return {"PULUMI_RUNTIME_VIRTUALENV": sys.prefix}
     return {"PULUMI_PYTHON_CMD": sys.executable}
+
+
+def main() -> int:
+    """`python -m tests.engine.toolchain`: which engine the tests would use; exit 1 if none.
+
+    CI runs this before the engine tests, so a missing engine fails the job instead of
+    deselecting every real-engine test with one line (which would pass)."""
+    found = find_engine()
+    if isinstance(found, str):
+        print(f"error: {found}", file=sys.stderr)
+        return 1
+    print(f"engine: pulumi {found.version} ({found.source}: {found.pulumi})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,8 +3,15 @@
 It replays what the Pulumi engine would send the Snowflake provider (create in dependency order,
 delete in reverse, replace in either order) and applies Snowflake's rules for who may create,
 transfer and drop each object. Every rule names its source; a resource type it does not know
-raises instead of being accepted. Only ownership and role inheritance are modelled: privilege
-grants are checked for the right to make them, not recorded.
+raises instead of being accepted. Modelled: ownership, role inheritance, the users that exist
+before the program (the deploy user and its owner, its default secondary roles), and the rows
+privilege grants make and revoke (tests/fakes/snowflake_grant_rows.py).
+
+Sessions (Snowflake docs, USE ROLE and USE SECONDARY ROLES): each provider's session has its role
+as primary role; CREATE <object> is authorised by the primary role (and the roles it inherits)
+only, every other statement by the primary and the active secondary roles. A user's sessions start
+with its DEFAULT_SECONDARY_ROLES: ('ALL') means every role granted to the user, () none. Since
+BCR 1692 (bundle 2024_07/2024_08) an unset value means ('ALL'); `python -m jobs.bootstrap` sets ().
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobs.harness import DeclaredResource, Synthesis
+from tests.fakes.snowflake_grant_rows import GrantRows, norm
 
 # Snowflake docs, "Overview of access control", system-defined roles: ACCOUNTADMIN encloses
 # SYSADMIN and SECURITYADMIN; SECURITYADMIN encloses USERADMIN.
@@ -27,6 +35,19 @@ class SnowflakeError(Exception):
 
 
 @dataclass
+class User:
+    """A user the program does not create (made once by the account admin: jobs/bootstrap.py)."""
+
+    owner: str
+    roles: set[str]
+    default_secondary_roles: tuple[str, ...] | None = ("ALL",)
+    """BCR 1692: unset (None) or NULL means ('ALL'); () is no secondary roles."""
+    email: str | None = None
+    type: str = "PERSON"
+    disabled: bool = False
+
+
+@dataclass
 class Account:
     owner: dict[tuple[str, str], str] = field(default_factory=dict)
     """(kind, name) -> owning role. Rule: the role that creates an object owns it (Snowflake docs,
@@ -36,6 +57,10 @@ class Account:
     )
     """parent role -> roles granted to it (GRANT ROLE child TO ROLE parent)."""
     user_policy: dict[str, str] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    grants: GrantRows = field(default_factory=GrantRows)
+    secondary: set[str] = field(default_factory=set)
+    """The secondary roles active for the statement being run (set by Replay per statement)."""
     log: list[str] = field(default_factory=list)
 
     def effective(self, role: str) -> set[str]:
@@ -48,14 +73,18 @@ class Account:
                 todo.extend(self.granted_to.get(current, ()))
         return seen
 
-    def owns(self, role: str, key: tuple[str, str]) -> bool:
+    def acting(self, role: str) -> set[str]:
+        """Roles that authorise a statement other than CREATE: primary and active secondaries."""
+        return set().union(self.effective(role), *(self.effective(r) for r in self.secondary))
+
+    def owns(self, role: str, key: tuple[str, str], *, create: bool = False) -> bool:
         if key not in self.owner:
             raise SnowflakeError(f"{key[0]} {key[1]} does not exist or not authorized")
-        return self.owner[key] in self.effective(role)
+        return self.owner[key] in (self.effective(role) if create else self.acting(role))
 
     def manages_grants(self, role: str) -> bool:
         # MANAGE GRANTS is granted to SECURITYADMIN by default (Overview of access control).
-        return "SECURITYADMIN" in self.effective(role)
+        return "SECURITYADMIN" in self.acting(role)
 
     def require(self, ok: bool, role: str, what: str) -> None:
         if not ok:
@@ -79,6 +108,11 @@ class Replay:
         self.resources = {r.urn: r for r in synthesis.resources}
         self.roles = {
             p.name: p.inputs["role"]
+            for p in synthesis.resources
+            if p.type == "pulumi:providers:snowflake"
+        }
+        self.users = {
+            p.name: p.inputs["user"]
             for p in synthesis.resources
             if p.type == "pulumi:providers:snowflake"
         }
@@ -126,6 +160,7 @@ class Replay:
     # --- operations --------------------------------------------------------------------------
     def create(self, account: Account, resource: DeclaredResource) -> None:
         role, i, kind = self.role_of(resource), resource.inputs, resource.type.split(":")[-1]
+        self._session(account, resource)
         account.log.append(f"create {kind} {i.get('name', resource.name)} as {role}")
         if kind == "AccountRole":
             self._need(account, role, "USERADMIN", "CREATE ROLE")  # granted to USERADMIN
@@ -144,11 +179,15 @@ class Replay:
             account.owner[_schema_key(i["name"], "PUBLIC")] = role  # PUBLIC comes with it
         elif kind == "Schema":
             # CREATE SCHEMA: CREATE SCHEMA on the database (the owner has it).
-            account.require(account.owns(role, ("DATABASE", i["database"])), role, "CREATE SCHEMA")
+            account.require(
+                account.owns(role, ("DATABASE", i["database"]), create=True), role, "CREATE SCHEMA"
+            )
             account.owner[_schema_key(i["database"], i["name"])] = role
         elif kind == "Table":
             self._in_schema(account, role, i, "CREATE TABLE")
-            account.owner[("TABLE", f"{i['database']}.{i['schema']}.{i['name']}")] = role
+            table = f"{i['database']}.{i['schema']}.{i['name']}"
+            account.owner[("TABLE", table)] = role
+            account.grants.created("TABLE", table)
         elif kind == "ResourceMonitor":
             # "CREATE RESOURCE MONITOR ... can only be executed by account administrators".
             self._need(account, role, "ACCOUNTADMIN", "CREATE RESOURCE MONITOR")
@@ -158,8 +197,9 @@ class Replay:
             if i.get("resourceMonitor"):
                 # SDK warehouse.py: "Assigning resource monitors to warehouses requires
                 # ACCOUNTADMIN role"; the provider sends it inside CREATE WAREHOUSE.
+                # GUESS: sent inside CREATE WAREHOUSE, so authorised like the CREATE (primary).
                 account.require(role == "ACCOUNTADMIN", role, "assign a resource monitor")
-                account.owns(role, ("RESOURCE MONITOR", i["resourceMonitor"]))
+                account.owns(role, ("RESOURCE MONITOR", i["resourceMonitor"]), create=True)
             account.owner[("WAREHOUSE", i["name"])] = role
         elif kind == "GrantOwnership":
             key = _object_key(i["on"]["objectType"], i["on"]["objectName"])
@@ -172,10 +212,13 @@ class Replay:
         elif kind in ("GrantPrivilegesToAccountRole",):
             # Future grants need MANAGE GRANTS; other grants the owner or MANAGE GRANTS.
             account.require(account.manages_grants(role), role, "grant privileges")
+            account.grants.grant(i, self._objects(account))
         elif kind == "GrantDatabaseRole":
             # Snowflake's Cortex Agents access-control page grants SNOWFLAKE.CORTEX_USER as
             # ACCOUNTADMIN; whether MANAGE GRANTS suffices is not documented (review row 20).
-            account.require(role == "ACCOUNTADMIN", role, "grant a SNOWFLAKE database role")
+            account.require(
+                "ACCOUNTADMIN" in account.acting(role), role, "grant a SNOWFLAKE database role"
+            )
         elif kind == "NetworkPolicy":
             # CREATE NETWORK POLICY: SECURITYADMIN or higher (CREATE NETWORK POLICY docs).
             self._need(account, role, "SECURITYADMIN", "CREATE NETWORK POLICY")
@@ -186,7 +229,9 @@ class Replay:
                 # BCR "CREATE USER command: NETWORK_POLICY parameter must specify a valid
                 # network policy": it must exist and the role must (inherit) own it.
                 key = ("NETWORK POLICY", i["networkPolicy"])
-                account.require(account.owns(role, key), role, "CREATE USER ... NETWORK_POLICY")
+                account.require(
+                    account.owns(role, key, create=True), role, "CREATE USER ... NETWORK_POLICY"
+                )
                 account.user_policy[i["name"]] = i["networkPolicy"]
             account.owner[("USER", i["name"])] = role
         elif kind == "NetworkPolicyAttachment":
@@ -194,11 +239,19 @@ class Replay:
             key = ("NETWORK POLICY", i["networkPolicyName"])
             account.require(account.owns(role, key), role, "attach a network policy")
             for user in i.get("users", []):
+                # ALTER USER needs a role with OWNERSHIP of the user (Snowflake docs, "User &
+                # security DDL"); the provider first runs DESCRIBE USER (network_policy_attachment.go
+                # ensureUserAlterPrivileges), which fails for a user it cannot see.
+                account.require(
+                    account.owns(role, ("USER", user)), role, f"ALTER USER {user} (not its owner)"
+                )
                 account.user_policy[user] = i["networkPolicyName"]
         elif kind == "CortexSearchService":
             self._in_schema(account, role, i, "CREATE CORTEX SEARCH SERVICE")
             # CREATE CORTEX SEARCH SERVICE: USAGE on the warehouse (docs, access control).
-            account.require(account.owns(role, ("WAREHOUSE", i["warehouse"])), role, "use WH")
+            account.require(
+                account.owns(role, ("WAREHOUSE", i["warehouse"]), create=True), role, "use WH"
+            )
             account.owner[("CORTEX SEARCH SERVICE", i["name"])] = role
         elif kind == "CortexAgent":
             self._in_schema(account, role, i, "CREATE AGENT")  # CREATE AGENT docs
@@ -208,6 +261,7 @@ class Replay:
 
     def delete(self, account: Account, resource: DeclaredResource) -> None:
         role, i, kind = self.role_of(resource), resource.inputs, resource.type.split(":")[-1]
+        self._session(account, resource)
         account.log.append(f"delete {kind} {i.get('name', resource.name)} as {role}")
         drops = {
             "Database": ("DATABASE", i.get("name")),
@@ -255,8 +309,11 @@ class Replay:
                 account.granted_to.get(i["parentRoleName"], set()).discard(i["roleName"])
         elif kind == "GrantPrivilegesToAccountRole":
             account.require(account.manages_grants(role), role, "revoke privileges")
+            account.grants.revoke(i, self._objects(account))
         elif kind == "GrantDatabaseRole":
-            account.require(role == "ACCOUNTADMIN", role, "revoke a SNOWFLAKE database role")
+            account.require(
+                "ACCOUNTADMIN" in account.acting(role), role, "revoke a SNOWFLAKE database role"
+            )
         elif kind == "NetworkPolicyAttachment":
             for user in i.get("users", []):
                 account.user_policy.pop(user, None)
@@ -264,19 +321,46 @@ class Replay:
             raise NotImplementedError(f"the Snowflake stand-in cannot delete {resource.type}")
 
     def _need(self, account: Account, role: str, holder: str, what: str) -> None:
+        # Only CREATE statements use this: authorised by the primary role (USE ROLE docs).
         account.require(holder in account.effective(role), role, what)
 
     def _in_schema(self, account: Account, role: str, i: Mapping[str, Any], what: str) -> None:
         # Creating a schema object needs USAGE on the database and the schema plus CREATE <obj>
         # on the schema (GRANT <privileges> docs); their owner holds all three.
-        account.require(account.owns(role, ("DATABASE", i["database"])), role, f"{what} (db)")
+        database = ("DATABASE", i["database"])
+        account.require(account.owns(role, database, create=True), role, f"{what} (db)")
         schema = _schema_key(i["database"], i["schema"])
-        account.require(account.owns(role, schema), role, f"{what} in {schema[1]}")
+        account.require(account.owns(role, schema, create=True), role, f"{what} in {schema[1]}")
+
+    @staticmethod
+    def _objects(account: Account) -> dict[tuple[str, str], str]:
+        return {(kind, norm(name)): owner for (kind, name), owner in account.owner.items()}
+
+    def _session(self, account: Account, resource: DeclaredResource) -> None:
+        """The secondary roles of the provider's session: the user's DEFAULT_SECONDARY_ROLES."""
+        user = account.users.get(self.users.get(resource.provider, ""))
+        if user is None or user.default_secondary_roles == ():  # None (unset) counts as ('ALL')
+            account.secondary = set()
+        else:  # ('ALL'): every role granted to the user (USE SECONDARY ROLES docs, ALL)
+            account.secondary = set(user.roles)
 
     # --- engine ------------------------------------------------------------------------------
-    def deploy(self) -> Account:
-        """`pulumi up` from nothing: creates in dependency order."""
+    def bootstrapped(
+        self, owner: str = "USERADMIN", secondary_roles: tuple[str, ...] = ()
+    ) -> Account:
+        """An account after the one-time SQL `python -m jobs.bootstrap` prints: the deploy user
+        exists, owned by `owner`, with the admin roles the providers use granted to it."""
         account = Account()
+        for user in set(self.users.values()):
+            account.users[user] = User(
+                owner, set(self.roles.values()), secondary_roles, type="SERVICE"
+            )
+            account.owner[("USER", user)] = owner
+        return account
+
+    def deploy(self, account: Account | None = None) -> Account:
+        """`pulumi up` from nothing: creates in dependency order."""
+        account = account if account is not None else self.bootstrapped()
         for urn in self.topological(r.urn for r in self.snowflake):
             self.create(account, self.resources[urn])
         return account

@@ -20,6 +20,7 @@ COVERED = {
     "snowflake-data-protected",
     "snowflake-no-admin-role-grants",
     "snowflake-no-account-level-privileges",
+    "snowflake-one-owner-per-privilege",
     "snowflake-service-user-key-pair",
     "snowflake-cortex-search-target-lag",
 }
@@ -384,3 +385,120 @@ def test_target_lags_at_or_above_the_floor_pass(lag: str, seconds: int) -> None:
         )
         == []
     )
+
+
+# --- one owner per privilege (review F5) ----------------------------------------------------------
+
+
+def _table_grant(role: str, privileges: list[str], table: str) -> dict[str, Any]:
+    return {
+        "accountRoleName": role,
+        "privileges": privileges,
+        "onSchemaObject": {"objectType": "TABLE", "objectName": table},
+    }
+
+
+def _all_tables(role: str, privileges: list[str], **container: str) -> dict[str, Any]:
+    return {
+        "accountRoleName": role,
+        "privileges": privileges,
+        "onSchemaObject": {"all": {"objectTypePlural": "TABLES", **container}},
+    }
+
+
+def test_an_explicit_table_grant_beside_the_all_grant_of_its_schema_fires() -> None:
+    explicit = resource(
+        sf.GRANT_PRIVILEGES,
+        _table_grant("SOPHIA_API", ["SELECT"], '"SOPHIA_AI"."CORTEX_VECTORS"."EMBEDDINGS"'),
+        "access-api-table-cortex-vectors-embeddings",
+    )
+    bulk = resource(
+        sf.GRANT_PRIVILEGES,
+        _all_tables("SOPHIA_API", ["SELECT"], inSchema='"SOPHIA_AI"."CORTEX_VECTORS"'),
+        "access-api-all-tables-cortex-vectors",
+    )
+    assert check_stack("snowflake-one-owner-per-privilege", [bulk, explicit]) == [
+        (
+            "SELECT on TABLE SOPHIA_AI.CORTEX_VECTORS.EMBEDDINGS to SOPHIA_API is also granted by access-api-all-tables-cortex-vectors (ALL TABLES IN SCHEMA SOPHIA_AI.CORTEX_VECTORS): two resources manage one grant, and the provider deletes by REVOKE and never reads ALL grants back, so removing, replacing or renaming either revokes what the other declares; grant it once",
+            explicit.urn,
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # the same grant twice, ALL PRIVILEGES against one privilege
+        (
+            {
+                "accountRoleName": "R",
+                "privileges": ["USAGE"],
+                "onAccountObject": {"objectType": "WAREHOUSE", "objectName": "API_WH"},
+            },
+            {
+                "accountRoleName": "R",
+                "allPrivileges": True,
+                "onAccountObject": {"objectType": "WAREHOUSE", "objectName": "API_WH"},
+            },
+        ),
+        # ALL in a schema inside ALL in its database
+        (
+            _all_tables("R", ["SELECT"], inSchema='"DB"."S"'),
+            _all_tables("R", ["SELECT", "INSERT"], inDatabase="DB"),
+        ),
+        # an explicit table inside ALL in its database
+        (
+            _table_grant("R", ["SELECT"], '"DB"."S"."T"'),
+            _all_tables("R", ["SELECT"], inDatabase="DB"),
+        ),
+    ],
+)
+def test_every_kind_of_double_management_fires(
+    first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    found = check_stack(
+        "snowflake-one-owner-per-privilege",
+        [resource(sf.GRANT_PRIVILEGES, first, "a"), resource(sf.GRANT_PRIVILEGES, second, "b")],
+    )
+    assert len(found) == 1
+
+
+def test_a_role_granted_twice_and_two_ownership_transfers_fire() -> None:
+    role = {"roleName": "SOPHIA_API", "parentRoleName": "SOPHIA_ADMIN"}
+    owner = {
+        "accountRoleName": "SOPHIA_ADMIN",
+        "on": {"objectType": "SCHEMA", "objectName": '"DB"."S"'},
+    }
+    found = check_stack(
+        "snowflake-one-owner-per-privilege",
+        [
+            resource(sf.GRANT_ACCOUNT_ROLE, role, "a"),
+            resource(sf.GRANT_ACCOUNT_ROLE, role, "b"),
+            resource(sf.GRANT_OWNERSHIP, owner, "c"),
+            resource(sf.GRANT_OWNERSHIP, owner, "d"),
+        ],
+    )
+    assert [urn.rsplit("::", 1)[-1] for _, urn in found] == ["b", "d"]
+
+
+def test_disjoint_grants_and_the_future_all_pair_pass() -> None:
+    schema = '"SOPHIA_AI"."CORTEX_VECTORS"'
+    future = _all_tables("SOPHIA_API", ["SELECT"], inSchema=schema)
+    future["onSchemaObject"] = {"future": future["onSchemaObject"]["all"]}
+    grants = [
+        resource(
+            sf.GRANT_PRIVILEGES, _all_tables("SOPHIA_API", ["SELECT"], inSchema=schema), "all"
+        ),
+        resource(sf.GRANT_PRIVILEGES, future, "future"),
+        # another role, another privilege, another schema: none is the same grant
+        resource(
+            sf.GRANT_PRIVILEGES, _table_grant("SOPHIA_ANALYST", ["SELECT"], f'{schema}."E"'), "x"
+        ),
+        resource(sf.GRANT_PRIVILEGES, _table_grant("SOPHIA_API", ["INSERT"], f'{schema}."E"'), "y"),
+        resource(
+            sf.GRANT_PRIVILEGES,
+            _table_grant("SOPHIA_API", ["SELECT"], '"SOPHIA_AI"."PUBLIC"."S"'),
+            "z",
+        ),
+    ]
+    assert check_stack("snowflake-one-owner-per-privilege", grants) == []

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from components.settings.cortex import refresh_credits_per_month
+from jobs.harness import synthesize
 from tests.components.settings.test_settings import _reject, _warehouse
+from tests.conftest import stack_config
 
 
 def _standard(config: dict[str, Any]) -> None:
@@ -50,23 +52,88 @@ def test_at_most_five_notify_triggers() -> None:
     assert "6 notify thresholds; a resource monitor takes at most 5 NOTIFY actions" in message
 
 
-def test_prod_needs_monitor_notify_users() -> None:
-    message = _reject("prod", lambda c: c["snowflake"].pop("monitorNotifyUsers"))
-    assert "sophia-infra:snowflake.monitorNotifyUsers = []: prod needs at least one user" in message
+def _policies(config: dict[str, Any]) -> dict[str, Any]:
+    return config["snowflake"].setdefault("networkPolicies", {})
 
 
-@pytest.mark.parametrize("key", ["estuaryLoader", "api", "deployUser"])
-def test_prod_needs_every_network_policy(key: str) -> None:
-    message = _reject("prod", lambda c: c["snowflake"]["networkPolicies"].pop(key))
+@pytest.mark.parametrize(
+    ("stack", "key", "entry", "why"),
+    [
+        (
+            "prod",
+            "api",
+            "203.0.113.0/28",
+            "203.0.113.0/28 is in the RFC 5737 documentation range 203.0.113.0/24 (TEST-NET-3), "
+            "which never appears on the Internet: it is a placeholder, and a policy of placeholders "
+            "locks the user out",
+        ),
+        (
+            "staging",
+            "estuaryLoader",
+            "10.20.0.0/16",
+            "10.20.0.0/16 is a private (RFC 1918) range that Snowflake never sees as a source; "
+            "with AWS PrivateLink / Azure Private Link / GCP Private Service Connect set "
+            "networkPolicies.privateConnectivity: true",
+        ),
+        (
+            "staging",
+            "api",
+            "100.64.0.0/10",
+            "100.64.0.0/10 is a non-routable (IANA special-purpose) range that Snowflake never "
+            "sees as a source",
+        ),
+        ("prod", "api", "0.0.0.0/0", "0.0.0.0/0 allows every address, which is no policy at all"),
+    ],
+)
+def test_staging_and_prod_refuse_ranges_no_real_client_has(
+    stack: str, key: str, entry: str, why: str
+) -> None:
+    """Review F1/F2: a placeholder range passed every check and would have locked users out."""
+    message = _reject(stack, lambda c: _policies(c).update({key: ["34.121.207.128/32", entry]}))
     assert (
-        f"sophia-infra:snowflake.networkPolicies.{key} = []: prod refuses a key-pair login"
-        in message
-    )
+        f'  - sophia-infra:snowflake.networkPolicies.{key} = ["34.121.207.128/32", "{entry}"]: '
+        f"{why}; allowed in {stack}: the public egress ranges that really connect "
+        "(documentation, private and 0.0.0.0/0 ranges are refused)\n"
+    ) in message + "\n"
 
 
-def test_prod_refuses_an_allow_everything_policy() -> None:
-    message = _reject("prod", lambda c: c["snowflake"]["networkPolicies"].update(api=["0.0.0.0/0"]))
-    assert 'networkPolicies.api = ["0.0.0.0/0"]: 0.0.0.0/0 allows every address' in message
+def test_private_ranges_pass_where_the_stack_says_it_uses_private_connectivity() -> None:
+    config = stack_config("staging")
+    _policies(config).update(api=["10.20.0.0/16"], privateConnectivity=True)
+    synthesize("staging", overrides=config)
+
+
+def test_dev_may_try_any_range() -> None:
+    config = stack_config("dev")
+    _policies(config).update(api=["203.0.113.0/28"])
+    synthesize("dev", overrides=config)
+
+
+def test_fencing_the_deploy_user_needs_a_break_glass_admin() -> None:
+    message = _reject("dev", lambda c: _policies(c).update(deployUser=["34.121.207.128/32"]))
+    assert (
+        "  - sophia-infra:snowflake.breakGlassAdmin = null: networkPolicies.deployUser fences the "
+        "user every stack deploys as; a wrong range locks every stack out, so it is refused unless "
+        "a break-glass admin outside the policy is named; allowed: the user "
+        "`python -m jobs.bootstrap` creates for it"
+    ) in message
+
+
+def test_the_break_glass_admin_is_not_the_deploy_user() -> None:
+    message = _reject("dev", lambda c: c["snowflake"].update(breakGlassAdmin="PULUMI_DEPLOY_SVC"))
+    assert (
+        "  - sophia-infra:snowflake.breakGlassAdmin = 'PULUMI_DEPLOY_SVC': the break-glass admin "
+        "must be another user than deployUser"
+    ) in message
+
+
+def test_an_unfinished_prod_stack_still_synthesizes() -> None:
+    """Missing prod items are a checklist (components/settings/snowflake_readiness.py) and a gate
+    that refuses the real preview, not a settings error: the offline synth shows the stack."""
+    config = stack_config("prod")
+    assert "monitorNotifyUsers" not in config["snowflake"]
+    assert "api" not in config["snowflake"]["networkPolicies"]
+    synthesize("prod", overrides=config)
 
 
 @pytest.mark.parametrize("entry", ["10.0.0.1/8", "not-an-ip", "2001:db8::/32"])

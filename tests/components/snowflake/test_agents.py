@@ -30,7 +30,7 @@ def _specifications(synthesis: Synthesis) -> dict[str, dict[str, Any]]:
 def test_semantic_memory_agent_specification_in_prod(synthesized: Synth) -> None:
     spec = _specifications(synthesized("prod"))["SEMANTIC_MEMORY_AGENT"]
     assert spec == {
-        "models": {"orchestration": "claude-3-5-sonnet"},
+        "models": {"orchestration": "auto"},
         "instructions": {
             "system": "You remember and recall facts for Sophia AI users, grounded in stored context.",
             "response": "Cite the source_type and source_id of every recalled item.",
@@ -91,24 +91,51 @@ def test_semantic_memory_agent_specification_in_prod(synthesized: Synth) -> None
     }
 
 
-@pytest.mark.parametrize(
-    ("stack", "models"),
-    [
-        ("dev", {"SNOWFLAKE_OPS_AGENT": "claude-3-5-sonnet"}),  # stack override
-        ("prod", {"SNOWFLAKE_OPS_AGENT": "claude-4-sonnet"}),  # mapped from mistral-large
-    ],
-)
-def test_models_resolve_per_stack(stack: str, models: dict[str, str], synthesized: Synth) -> None:
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_models_resolve_per_stack(stack: str, synthesized: Synth) -> None:
+    """Every model the catalog used is retired (agent_models.yaml): all agents run on `auto`."""
     specs = _specifications(synthesized(stack))
-    assert set(specs) == {
-        "SNOWFLAKE_OPS_AGENT",
-        "SEMANTIC_MEMORY_AGENT",
-        "BUSINESS_INTELLIGENCE_AGENT",
+    assert {name: spec["models"] for name, spec in specs.items()} == {
+        "SNOWFLAKE_OPS_AGENT": {"orchestration": "auto"},
+        "SEMANTIC_MEMORY_AGENT": {"orchestration": "auto"},
+        "BUSINESS_INTELLIGENCE_AGENT": {"orchestration": "auto"},
     }
-    for name, model in models.items():
-        assert specs[name]["models"] == {"orchestration": model}
-    assert specs["SEMANTIC_MEMORY_AGENT"]["models"]["orchestration"] == "claude-3-5-sonnet"
-    assert specs["BUSINESS_INTELLIGENCE_AGENT"]["models"]["orchestration"] == "claude-4-sonnet"
+
+
+@pytest.mark.parametrize(
+    ("model", "retired_on"),
+    [("claude-3-5-sonnet", "2025-10-28"), ("claude-4-sonnet", "2026-06-15")],
+)
+def test_a_retired_orchestration_model_is_refused(model: str, retired_on: str) -> None:
+    """Review F7: the catalog used both; the dated lifecycle table refuses them."""
+    from tests.components.settings.test_settings import _reject
+
+    message = _reject(
+        "dev",
+        lambda c: c.setdefault("cortex", {}).update(agentModels={"snowflake_ops_agent": model}),
+    )
+    assert (
+        f"agent 'snowflake_ops_agent': model = '{model}' (stack override): '{model}' was retired "
+        f"on {retired_on} ("
+    ) in message
+    assert "); served: auto, openai-gpt-4.1, openai-gpt-5" in message
+
+
+def test_a_model_is_refused_the_day_it_retires(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    from components.settings import agent_models
+
+    table = agent_models.load_agent_models()
+    assert table.problem("openai-gpt-5", date(2026, 12, 8)) is None
+    assert table.problem("claude-3-7-sonnet", date(2026, 4, 27)) is None
+    assert table.problem("claude-3-7-sonnet", date(2026, 4, 28)).startswith(
+        "'claude-3-7-sonnet' was retired on 2026-04-28"
+    )
+    assert table.problem("gpt-9", date(2026, 12, 8)) == (
+        "'gpt-9' has no row in agent_models.yaml v1; add it with the source of its lifecycle "
+        "first; served: auto, openai-gpt-4.1, openai-gpt-5"
+    )
 
 
 def test_every_agent_has_its_plan_tools_and_stack_objects(synthesized: Synth) -> None:

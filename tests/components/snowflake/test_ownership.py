@@ -106,8 +106,11 @@ def test_owners_after_deploy(synthesized: Synth) -> None:
 def test_destroy_of_dev_hands_everything_back_and_drops_it(synthesized: Synth) -> None:
     replay = Replay(synthesized("dev"))
     account = replay.destroy(replay.deploy())
-    # Everything this stack created is gone; only the system roles' grants remain.
-    assert account.owner == {}
+    # Everything this stack created is gone; the bootstrapped deploy user and the system roles'
+    # grants remain, and no privilege grant is left behind.
+    assert account.owner == {("USER", "PULUMI_DEPLOY_SVC"): "USERADMIN"}
+    assert account.grants.rows == set()
+    assert account.grants.future == set()
     transfers_undone = [line for line in account.log if line.startswith("delete GrantOwnership")]
     assert len(transfers_undone) == 7
 

@@ -38,6 +38,7 @@ def test_the_single_module_is_gone_and_the_package_has_one_module_per_concern() 
         "diff",
         "document",
         "gateway",
+        "machine",
         "prices",
         "render",
         "report",
