@@ -146,6 +146,7 @@ estuary = wiring.estuary_pipeline(
 )
 
 gateway = wiring.portkey_gateway(settings)
+migration = wiring.migration(settings)
 
 api = wiring.api_service(
     settings,
@@ -158,6 +159,7 @@ api = wiring.api_service(
         agents_runtime_config=cortex.agents_runtime_config,
     ),
     gateway,
+    migration,
     opts=pulumi.ResourceOptions(providers=[kubernetes]),
 )
 
@@ -224,3 +226,4 @@ pulumi.export("portkey", wiring.portkey_export(settings, gateway))
 pulumi.export("api", wiring.api_export(api))
 pulumi.export("release", release)
 pulumi.export("slo", wiring.slo_export(settings))
+pulumi.export("migration", wiring.migration_export(settings, migration))

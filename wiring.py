@@ -20,9 +20,12 @@ import pulumi
 from components.estuary.pipeline import Pipeline, PipelineArgs
 from components.k8s.api_service import ApiService, ApiServiceArgs
 from components.k8s.cluster import cluster_provider
+from components.k8s.migration import MigrationPlan, effective_share
+from components.k8s.migration import plan as migration_plan
 from components.k8s.slo import SloMonitoring, SloMonitoringArgs
 from components.portkey.gateway import Gateway, GatewayArgs
 from components.settings import Settings
+from components.settings.migration import CREDENTIAL_KEYS, ROWS
 from components.settings.slo import AVAILABILITY_PAGE_ALERT
 from components.settings.slo_checks import slo_summary
 from components.snowflake.cortex import CORTEX_SCHEMA
@@ -89,6 +92,13 @@ def portkey_gateway(settings: Settings) -> Gateway:
     )
 
 
+def migration(settings: Settings) -> MigrationPlan:
+    """What the migration rows declare for the API: the legacy route backend, the flag file,
+    egress and credentials (docs/migration.md). Built from settings only; `api_service`
+    declares it."""
+    return migration_plan(settings.stack.migration, settings.secrets.legacy_credentials)
+
+
 def kubernetes_provider(settings: Settings) -> pulumi.ProviderResource:
     """The stack's Kubernetes provider, after checking the kubeconfig leads to the stack's cluster
     and namespace (components/k8s/cluster.py). `__main__.py` calls this before any other
@@ -100,6 +110,7 @@ def api_service(
     settings: Settings,
     snowflake: ApiSnowflake,
     gateway: Gateway,
+    migration: MigrationPlan | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> ApiService:
     """The API on Kubernetes. `opts` carries the Kubernetes provider: the stack's
@@ -129,6 +140,7 @@ def api_service(
             portkey_api_key=settings.secrets.portkey_api_key,
             # The canary fails while the availability page fires (docs/slo.md).
             page_alert=AVAILABILITY_PAGE_ALERT,
+            migration=migration or MigrationPlan(),
         ),
         opts=opts,
     )
@@ -225,4 +237,25 @@ def api_export(api: ApiService) -> dict[str, Any]:
         "service": api.service_name,
         "host": api.host,
         "workload": api.workload_kind,
+    }
+
+
+def migration_export(settings: Settings, plan: MigrationPlan) -> dict[str, Any]:
+    """The plain `migration` stack output: each row's declared state and share, and what the
+    route declares (read by `python -m jobs.migration status`; no secret in it)."""
+    rows = settings.stack.migration.rows()
+    backend = plan.legacy_backend
+    return {
+        "rows": {name: {"state": rows[name].state, "share": rows[name].share()} for name in ROWS},
+        "legacyRoute": None
+        if backend is None
+        else {
+            "service": backend.service,
+            "namespace": backend.namespace,
+            "weight": backend.weight,
+            "effectiveShare": round(effective_share(backend.weight), 2),
+        },
+        "flags": sorted((plan.flags or {}).get("flags", {})),
+        "credentials": sorted(CREDENTIAL_KEYS[row] for row in plan.credentials),
+        "egressRules": len(plan.egress),
     }

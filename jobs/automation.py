@@ -132,6 +132,9 @@ class AutomationStackOperations:
                 end_time=s.end_time.replace(tzinfo=UTC) if s.end_time else None,
                 # A DIY backend (file://, s3://) reports version 0 for every update.
                 version=s.version or None,
+                # Automation API UpdateSummary.config: ConfigValue per key ("[secret]" unless
+                # show_secrets; pulumi automation/_stack.py UpdateSummary).
+                config={key: str(value.value) for key, value in (s.config or {}).items()},
             )
             for s in summaries
         ]

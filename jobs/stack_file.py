@@ -8,6 +8,7 @@ YAML parse that nothing but that key changed.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -21,6 +22,18 @@ COMMENT_MARKER = "# release promoted by jobs.promote"
 _CONFIG_LINE = re.compile(r"^config:[ \t]*(#.*)?$")
 _KEY_LINE = re.compile(r"^(?P<indent>[ ]*)(?P<q>[\"']?)sophia-infra:release(?P=q):(?P<rest>.*)$")
 _PLAIN_SCALAR = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@:+\-]*")
+
+
+def file_diff(name: str, old_text: str, new_text: str) -> str:
+    """A unified diff of one stack file's edit, as a pull request shows it."""
+    return "".join(
+        difflib.unified_diff(
+            old_text.splitlines(keepends=True),
+            new_text.splitlines(keepends=True),
+            fromfile=f"a/{name}",
+            tofile=f"b/{name}",
+        )
+    )
 
 
 class StackFileError(ValueError):
@@ -145,3 +158,82 @@ def _verified(old_text: str, new_text: str, release_config: Mapping[str, Any]) -
     if old_config != new_config or old_rest != new_rest:
         raise StackFileError("the edit changed keys other than the release; refusing to write it")
     return new_text
+
+
+MIGRATION_KEY = "sophia-infra:migration"
+
+
+def set_migration_row(text: str, row: str, value: Mapping[str, Any]) -> str:
+    """Return `text` with `config: sophia-infra:migration: components: <row>:` set to `value`,
+    written as one flow-style line (as the committed files write each row), every other byte
+    unchanged; the block must exist (the committed stack files all declare it)."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.splitlines(keepends=True)
+    config_at = next(
+        (i for i, line in enumerate(lines) if _CONFIG_LINE.match(line.rstrip("\r\n"))), None
+    )
+    if config_at is None:
+        raise StackFileError("no block-style `config:` mapping in the stack file")
+    key_at, key_end = _child(lines, config_at, _block_end(lines, config_at), MIGRATION_KEY)
+    if key_at is None:
+        raise StackFileError(f"no `{MIGRATION_KEY}:` block (add one like the other stack files)")
+    components_at, components_end = _child(lines, key_at, key_end, "components")
+    if components_at is None:
+        raise StackFileError(f"`{MIGRATION_KEY}` has no block-style `components:` mapping")
+    row_at, row_end = _child(lines, components_at, components_end, row)
+    flow = yaml.safe_dump(dict(value), default_flow_style=True, sort_keys=False, width=10**6)
+    if row_at is None:
+        indent = next(
+            (
+                _indent(line)
+                for line in lines[components_at + 1 : components_end]
+                if _is_content(line)
+            ),
+            _indent(lines[components_at]) + 2,
+        )
+        insert_at = components_end
+        while insert_at > components_at + 1 and not lines[insert_at - 1].strip():
+            insert_at -= 1
+        new_lines = [*lines[:insert_at], f"{' ' * indent}{row}: {flow.strip()}{newline}",
+                     *lines[insert_at:]]  # fmt: skip
+    else:
+        pad = " " * _indent(lines[row_at])
+        new_lines = [*lines[:row_at], f"{pad}{row}: {flow.strip()}{newline}", *lines[row_end:]]
+    new_text = "".join(new_lines)
+    _verified_row(text, new_text, row, value)
+    return new_text
+
+
+def _child(lines: list[str], parent_at: int, parent_end: int, key: str) -> tuple[int | None, int]:
+    """The line of `key:` directly under the mapping at `parent_at`, and the end of its block."""
+    indent = next(
+        (_indent(line) for line in lines[parent_at + 1 : parent_end] if _is_content(line)), None
+    )
+    if indent is None or indent <= _indent(lines[parent_at]):
+        return None, parent_end
+    pattern = re.compile(rf"^ {{{indent}}}([\"']?){re.escape(key)}\1:(\s|$)")
+    for i in range(parent_at + 1, parent_end):
+        if pattern.match(lines[i]):
+            end = i + 1
+            while end < parent_end and (not lines[end].strip() or _indent(lines[end]) > indent):
+                end += 1
+            while end > i + 1 and not lines[end - 1].strip():
+                end -= 1
+            return i, end
+    return None, parent_end
+
+
+def _verified_row(old_text: str, new_text: str, row: str, value: Mapping[str, Any]) -> None:
+    try:
+        old = yaml.safe_load(old_text) or {}
+        new = yaml.safe_load(new_text) or {}
+    except yaml.YAMLError as err:
+        raise StackFileError(f"the stack file is not valid YAML after the edit: {err}") from None
+    got = new["config"][MIGRATION_KEY]["components"].pop(row, None)
+    old["config"][MIGRATION_KEY]["components"].pop(row, None)
+    if got != dict(value):
+        raise StackFileError(f"migration row {row} reads back as {got!r}, expected {dict(value)!r}")
+    if old != new:
+        raise StackFileError(
+            f"the edit changed more than migration row {row}; refusing to write it"
+        )

@@ -7,7 +7,7 @@ events. This module imports nothing from Pulumi so the logic stays testable with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -35,6 +35,10 @@ class UpdateRecord:
     start_time: datetime  # timezone-aware, UTC
     end_time: datetime | None = None
     version: int | None = None
+    # The config the update ran with ("Config used for the update", backend.UpdateInfo.Config in
+    # pulumi/pulumi pkg/backend; the DIY backend writes it per update): fully qualified keys,
+    # values as the CLI hands them (objects as JSON text), secrets as "[secret]".
+    config: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

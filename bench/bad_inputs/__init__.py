@@ -30,6 +30,7 @@ from bench.bad_inputs.estuary import estuary_cases
 from bench.bad_inputs.files import file_cases
 from bench.bad_inputs.identity import identity_cases
 from bench.bad_inputs.kubernetes import kubernetes_cases, release_cases
+from bench.bad_inputs.migration import migration_cases
 from bench.bad_inputs.policy import policy_cases
 from bench.bad_inputs.portkey import portkey_cases
 from bench.bad_inputs.prices import price_cases
@@ -51,6 +52,7 @@ AREAS = (
     kubernetes_cases,
     release_cases,
     slo_cases,
+    migration_cases,
     identity_cases,
     secret_cases,
     schema_cases,

@@ -9,7 +9,7 @@ workload: namespace, config, credentials, HPA, disruption budget, network policy
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -28,6 +28,8 @@ from components.k8s.guards import (
     disruption_budget_spec,
     network_policy_spec,
 )
+from components.k8s.legacy_objects import legacy_config, reference_grant
+from components.k8s.migration import MigrationPlan, rollout_weight_paths
 from components.k8s.monitoring import PROMETHEUS_OPERATOR_API_VERSION, pod_monitor_spec
 from components.k8s.names import common_labels, dns_label, selector_labels
 from components.k8s.pod import (
@@ -40,7 +42,6 @@ from components.k8s.pod import (
 from components.k8s.routing import (
     ARGO_HELM_REPO,
     GATEWAY_API_VERSION,
-    HTTP_ROUTE_WEIGHT_PATHS,
     controller_chart_values,
     http_route_spec,
     ingress_annotations,
@@ -79,6 +80,7 @@ class ApiServiceArgs:
     portkey_api_key: pulumi.Input[str]  # secret Output
     page_alert: str | None = None
     """An SLO page alert (components/k8s/slo_rules.py) that fails the canary while it fires."""
+    migration: MigrationPlan = field(default_factory=MigrationPlan)  # the migration rows
 
 
 class ApiService(pulumi.ComponentResource):
@@ -159,6 +161,10 @@ class ApiService(pulumi.ComponentResource):
             opts=self._retained_config_options(),
         )
 
+        self._migration = args.migration
+        migration_env, flags_name = legacy_config(
+            name, self._namespace, retained, self._migration, self._retained_config_options()
+        )
         template = pod_template(
             labels=self._labels,
             selector=self._selector,
@@ -168,6 +174,8 @@ class ApiService(pulumi.ComponentResource):
             config_map_name=config_map.metadata.name,
             secret_name=secret.metadata.name,
             hash_label=ROLLOUT_HASH_LABEL if self._is_canary else DEPLOYMENT_HASH_LABEL,
+            migration_env=migration_env,
+            flags_config_map=flags_name,
         )
 
         if self._is_canary:
@@ -258,19 +266,28 @@ class ApiService(pulumi.ComponentResource):
         router, host = self._settings.router, self._settings.host
         route_name = self._workload_name
         if router.kind == "gatewayApi":
+            legacy = self._migration.legacy_backend
+            spec = http_route_spec(
+                router,
+                host,
+                stable_service=stable_name,
+                canary_service=canary_name,
+                port=SERVICE_PORT,
+                legacy=legacy,
+            )
+            grant = None
+            if legacy is not None:
+                grant = reference_grant(
+                    self._name, self._settings.namespace, self._labels, legacy, self._child()
+                )
+            weights = rollout_weight_paths(len(spec["rules"])) if canary_name else None
             route = k8s.apiextensions.CustomResource(
                 f"{self._name}-route",
                 api_version=GATEWAY_API_VERSION,
                 kind="HTTPRoute",
                 metadata=self._metadata(route_name),
-                spec=http_route_spec(
-                    router,
-                    host,
-                    stable_service=stable_name,
-                    canary_service=canary_name,
-                    port=SERVICE_PORT,
-                ),
-                opts=self._child(ignore_changes=HTTP_ROUTE_WEIGHT_PATHS if canary_name else None),
+                spec=spec,
+                opts=self._child(depends_on=[grant] if grant else None, ignore_changes=weights),
             )
         else:
             route = k8s.networking.v1.Ingress(
@@ -402,7 +419,7 @@ class ApiService(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-netpol",
             metadata=self._metadata(self._workload_name),
-            spec=network_policy_spec(self._settings, self._selector),
+            spec=network_policy_spec(self._settings, self._selector, self._migration.egress),
             opts=self._child(),
         )
 

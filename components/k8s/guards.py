@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from components.k8s.canary import ROLLOUTS_API_VERSION
@@ -63,8 +64,13 @@ def _namespace_peer(namespace: str) -> dict[str, Any]:
     return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
 
 
-def network_policy_spec(settings: KubernetesSettings, selector: dict[str, str]) -> dict[str, Any]:
-    """In: only the gateway (and Prometheus on the metrics port). Out: DNS and HTTPS."""
+def network_policy_spec(
+    settings: KubernetesSettings,
+    selector: dict[str, str],
+    extra_egress: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """In: only the gateway (and Prometheus on the metrics port). Out: DNS and HTTPS, plus
+    `extra_egress`: the legacy systems a migration row declares (components/k8s/migration.py)."""
     ingress: list[dict[str, Any]] = [
         {
             "from": [_namespace_peer(settings.router.source_namespace)],
@@ -87,5 +93,6 @@ def network_policy_spec(settings: KubernetesSettings, selector: dict[str, str]) 
             {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
             # Snowflake, Portkey and the other SaaS backends are HTTPS only.
             {"ports": [{"protocol": "TCP", "port": 443}]},
+            *(dict(rule) for rule in extra_egress),
         ],
     }

@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi
 
+from components.k8s.migration import FLAG_ENV, FLAG_FILE, FLAG_MOUNT_PATH
 from components.settings.kubernetes import KubernetesSettings
 
 CONTAINER_NAME = "api"
@@ -58,6 +59,8 @@ def _api_container(
     environment: str,
     config_map_name: pulumi.Input[str],
     secret_name: pulumi.Input[str],
+    extra_env: list[dict[str, Any]],
+    extra_mounts: list[dict[str, Any]],
 ) -> dict[str, Any]:
     resources = settings.resources
     return {
@@ -89,6 +92,7 @@ def _api_container(
             },
             {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
             {"name": "TMPDIR", "value": "/tmp"},
+            *extra_env,
         ],
         "resources": {
             "requests": {"cpu": resources.requests.cpu, "memory": resources.requests.memory},
@@ -104,6 +108,7 @@ def _api_container(
         "volumeMounts": [
             {"name": "tmp", "mountPath": "/tmp"},
             {"name": "credentials", "mountPath": SECRET_MOUNT_PATH, "readOnly": True},
+            *extra_mounts,
         ],
     }
 
@@ -137,8 +142,30 @@ def pod_template(
     config_map_name: pulumi.Input[str],
     secret_name: pulumi.Input[str],
     hash_label: str,
+    migration_env: list[dict[str, Any]] | None = None,
+    flags_config_map: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
-    """A PodTemplateSpec for the API container, hardened for the `restricted` Pod Security level."""
+    """A PodTemplateSpec for the API container, hardened for the `restricted` Pod Security level.
+
+    `migration_env` and `flags_config_map` carry what the migration declares (docs/migration.md):
+    the legacy endpoints and credentials, and the flag file mounted read-only."""
+    extra_env = list(migration_env or [])
+    extra_mounts: list[dict[str, Any]] = []
+    extra_volumes: list[dict[str, Any]] = []
+    if flags_config_map is not None:
+        extra_env += [{"name": k, "value": v} for k, v in FLAG_ENV.items()]
+        extra_mounts.append(
+            {"name": "migration-flags", "mountPath": FLAG_MOUNT_PATH, "readOnly": True}
+        )
+        extra_volumes.append(
+            {
+                "name": "migration-flags",
+                "configMap": {
+                    "name": flags_config_map,
+                    "items": [{"key": FLAG_FILE, "path": FLAG_FILE}],
+                },
+            }
+        )
     spec: dict[str, Any] = {
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
@@ -150,7 +177,11 @@ def pod_template(
             "fsGroup": RUN_AS_ID,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "containers": [_api_container(image, settings, environment, config_map_name, secret_name)],
+        "containers": [
+            _api_container(
+                image, settings, environment, config_map_name, secret_name, extra_env, extra_mounts
+            )
+        ],
         "volumes": [
             {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
             {
@@ -161,6 +192,7 @@ def pod_template(
                     "items": [{"key": SNOWFLAKE_KEY_FILE, "path": SNOWFLAKE_KEY_FILE}],
                 },
             },
+            *extra_volumes,
         ],
     }
     if settings.topology_spread:

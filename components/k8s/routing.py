@@ -10,14 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from components.k8s.canary import GATEWAY_API_PLUGIN
+from components.k8s.migration import LegacyBackend, pin_rules
 from components.settings.kubernetes import ArgoRolloutsSettings, RouterSettings
 
 GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
 ARGO_HELM_REPO = "https://argoproj.github.io/argo-helm"
 _PLUGIN_IMAGE = "ghcr.io/argoproj-labs/rollouts-plugin-trafficrouter-gatewayapi"
 _PLUGIN_DIR = "/plugins"
-# The plugin rewrites these weights during a canary; Pulumi must not put its own back.
-HTTP_ROUTE_WEIGHT_PATHS = ["spec.rules[*].backendRefs[*].weight"]
 
 
 def _backend(service: str, port: int, weight: int) -> dict[str, Any]:
@@ -31,8 +30,13 @@ def http_route_spec(
     stable_service: str,
     canary_service: str | None,
     port: int,
+    legacy: LegacyBackend | None = None,
 ) -> dict[str, Any]:
-    """One rule to the API; with a canary, both Services sit in it (stable 100, canary 0)."""
+    """One rule to the API; with a canary, both Services sit in it (stable 100, canary 0).
+
+    With a legacy backend (migration row apiEdge parallel or cutover) it is the main rule's
+    third ref, and two more rules pin a request to one side by header (components/k8s/
+    migration.py)."""
     assert router.gateway_parent_ref is not None
     parent: dict[str, Any] = {
         "group": "gateway.networking.k8s.io",
@@ -42,22 +46,24 @@ def http_route_spec(
     }
     if router.gateway_parent_ref.section_name:
         parent["sectionName"] = router.gateway_parent_ref.section_name
-    backends = [_backend(stable_service, port, 100)]
-    if canary_service is not None:
-        backends.append(_backend(canary_service, port, 0))
+
+    def new_side() -> list[dict[str, Any]]:
+        backends = [_backend(stable_service, port, 100)]
+        if canary_service is not None:
+            backends.append(_backend(canary_service, port, 0))
+        return backends
+
     timeout = f"{router.websocket_timeout_seconds}s"
-    return {
-        "parentRefs": [parent],
-        "hostnames": [host],
-        "rules": [
-            {
-                "matches": [{"path": {"type": "PathPrefix", "value": router.path_prefix}}],
-                "backendRefs": backends,
-                # WebSocket streams live as long as the request; the default would cut them.
-                "timeouts": {"request": timeout, "backendRequest": timeout},
-            }
-        ],
-    }
+    # WebSocket streams live as long as the request; the default would cut them.
+    extra = {"timeouts": {"request": timeout, "backendRequest": timeout}}
+    match = {"path": {"type": "PathPrefix", "value": router.path_prefix}}
+    main = new_side()
+    if legacy is not None:
+        main.append(legacy.ref(weight=legacy.weight))
+    rules = [{"matches": [match], "backendRefs": main, **extra}]
+    if legacy is not None:
+        rules += pin_rules(match, new_side(), legacy, extra)
+    return {"parentRefs": [parent], "hostnames": [host], "rules": rules}
 
 
 def ingress_spec(router: RouterSettings, host: str, *, service: str, port: int) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +41,15 @@ from components.settings.credentials import (
 from components.settings.credentials import SECRET_KEYS as ALL_SECRET_KEYS
 from components.settings.estuary import EstuarySettings
 from components.settings.kubernetes import KubernetesSettings, ReleaseSettings
+from components.settings.migration import (
+    CREDENTIAL_KEYS as MIGRATION_CREDENTIAL_KEYS,
+)
+from components.settings.migration import (
+    MigrationSettings,
+    check_migration_for_environment,
+    check_migration_router,
+)
+from components.settings.migration import credential_problems as migration_credential_problems
 from components.settings.portkey import PortkeySettings, check_api_key_binding_for_environment
 from components.settings.slo import SloSettings
 from components.settings.slo_checks import (
@@ -64,9 +74,10 @@ AREA_MODELS: dict[str, type[CamelModel] | type[Any]] = {
     "kubernetes": KubernetesSettings,
     "release": ReleaseSettings,
     "slo": SloSettings,
+    "migration": MigrationSettings,
 }
 AREA_KEYS = tuple(AREA_MODELS)
-OPTIONAL_AREAS = ("cortex", "slo")
+OPTIONAL_AREAS = ("cortex", "slo", "migration")
 NON_SECRET_KEYS = ("environment", *AREA_KEYS)
 assert NON_SECRET_KEYS == checks.NON_SECRET_KEYS, "checks.py must list the same keys"
 SECRET_KEYS = REQUIRED_SECRET_KEYS  # keys load() requires (all secret keys: ALL_SECRET_KEYS)
@@ -94,6 +105,9 @@ class StackSettings(CamelModel):
     kubernetes: KubernetesSettings
     release: ReleaseSettings = Field(description="What is deployed; written by jobs.promote.")
     slo: SloSettings = SloSettings()
+    migration: MigrationSettings = Field(
+        MigrationSettings(), description="The migration rows; written by jobs.migration advance."
+    )
 
     @property
     def name_suffix(self) -> str:
@@ -113,6 +127,8 @@ class StackSecrets:
     """The API service user's key, mounted into the API's Secret."""
     portkey_api_key: pulumi.Output[str]
     """The key the API sends to the Portkey gateway."""
+    legacy_credentials: Mapping[str, pulumi.Output[str]] = dataclass_field(default_factory=dict)
+    """Per migration row whose legacy side is declared (parallel, cutover), its credential."""
 
 
 @dataclass(frozen=True)
@@ -194,6 +210,17 @@ def load(
         )
     problems.extend(checks.file_problems(project_dir, stack, own_identity))
     problems.extend(_placeholder_problems(stack, raw, project_dir))
+    problems.extend(
+        checks.migration_order_problems(stack, raw.get("migration"), environment, project_dir)
+    )
+    if parts.get("migration") is not None:
+        problems.extend(
+            migration_credential_problems(
+                parts["migration"],
+                {key: _raw(key) is not None for key in MIGRATION_CREDENTIAL_KEYS.values()},
+                stack,
+            )
+        )
 
     stack_settings = None
     if len(parts) == len(AREA_KEYS) + 1 and not problems:
@@ -241,6 +268,11 @@ def load(
         estuary_loader_private_key=config.require_secret("estuaryLoaderPrivateKey"),
         api_snowflake_private_key=config.require_secret("apiSnowflakePrivateKey"),
         portkey_api_key=config.require_secret("portkeyApiKey"),
+        legacy_credentials={
+            row: config.require_secret(key)
+            for row, key in MIGRATION_CREDENTIAL_KEYS.items()
+            if stack_settings.migration.needs_credential(row)
+        },
     )
     return Settings(
         stack=stack_settings,
@@ -267,6 +299,7 @@ def _area_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str]:
     beside it, whose value is unset."""
     snowflake, cortex, portkey = parts.get("snowflake"), parts.get("cortex"), parts.get("portkey")
     slo, estuary, kubernetes = parts.get("slo"), parts.get("estuary"), parts.get("kubernetes")
+    migration = parts.get("migration")
     rules: list[tuple[tuple[str | int, ...], Callable[[], None]]] = []
     if snowflake is not None and environment is not None:
         rules.append(((), lambda: check_snowflake_for_environment(snowflake, environment)))
@@ -299,6 +332,11 @@ def _area_rules(environment: str | None, parts: Mapping[str, Any]) -> list[str]:
                 lambda: check_freshness(slo, estuary, cortex),
             )
         )
+    if migration is not None and environment is not None:
+        rules.append(((), lambda: check_migration_for_environment(migration, environment)))
+    if migration is not None and parts.get("kubernetes") is not None:
+        router_kind = parts["kubernetes"].router.kind
+        rules.append(((), lambda: check_migration_router(migration, router_kind)))
     problems = []
     for path, rule in rules:
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from components.settings import commands, identity, schema
 from components.settings.credentials import (
@@ -19,6 +20,7 @@ from components.settings.credentials import (
     stack_file_problems,
 )
 from components.settings.estuary import EstuarySettings
+from components.settings.migration import order_problems
 from components.yaml_files import YamlFileError, load_yaml_file
 
 PROJECT = "sophia-infra"
@@ -31,6 +33,7 @@ NON_SECRET_KEYS = (
     "kubernetes",
     "release",
     "slo",
+    "migration",
 )
 
 # Credential fields each enabled source needs (components/estuary/sources.py reads exactly
@@ -168,3 +171,28 @@ def file_problems(project_dir: Path, stack: str, own: identity.StackIdentity) ->
             for line in identity.collisions(own, identity.identity_of(name, short))
         )
     return problems
+
+
+def migration_order_problems(
+    stack: str, raw_migration: Any, environment: str | None, project_dir: Path
+) -> list[str]:
+    """prod's migration rows against every stack file whose environment is staging (read here,
+    as plain data: a broken staging file is that stack's problem, not this one's)."""
+    if environment != "prod":
+        return []
+    staging: dict[str, Any] = {}
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        name = path.name[len("Pulumi.") : -len(".yaml")]
+        if name == stack:
+            continue
+        try:
+            doc = load_yaml_file(path)
+        except YamlFileError:
+            continue
+        config = doc.get("config") if isinstance(doc, dict) else None
+        if not isinstance(config, dict):
+            continue
+        short = identity.short_keys(config)
+        if short.get("environment") == "staging":
+            staging[name] = short.get("migration")
+    return order_problems(stack, raw_migration, staging, environment)

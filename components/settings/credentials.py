@@ -34,6 +34,10 @@ SECRET_KEYS = (
     "portkeyAdminApiKey",
     "apiSnowflakePrivateKey",
     "portkeyApiKey",
+    # Legacy credentials, each set only while its migration row needs it (migration.py).
+    "legacyRedisUrl",
+    "legacyPineconeApiKey",
+    "legacyMcpToken",
 )
 REQUIRED_SECRET_KEYS = (
     "snowflakePrivateKey",

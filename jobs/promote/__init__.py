@@ -10,6 +10,9 @@ prod, only when every gate passes. Any two stacks promote by their stage, the st
   source-last-update     the source stack's most recent update succeeded
   source-soak            that update finished at least --min-soak ago (default per target stage)
   source-drift           a refresh preview of the source shows no drift
+  migration              every migration row the target's stack file changes passes the
+                         migration gate (jobs/migration/gate.py: one step, prod behind staging,
+                         one row per prod update, staging's soak, drift and metrics)
   source-release         the source exports `release` with a digest-pinned `apiImage`
   target-policy-preview  a preview of the target, with the new release and the policy pack
                          (`policies/`), finishes without errors or mandatory violations

@@ -16,6 +16,8 @@ import yaml
 
 from jobs.engine_events.fold import summarize
 from jobs.engine_events.outcome import destructive_changes, is_named
+from jobs.migration import gate as migration_gate
+from jobs.migration.rows import MigrationInputError
 from jobs.promote.durations import format_duration, timestamp
 from jobs.promote.files import RELEASE_CONFIG_FIELDS
 from jobs.promote.outcome import GateRefused, PromotionFailed
@@ -282,3 +284,18 @@ def _call(gate: str, operation: Callable[[], Any]) -> Any:
         return operation()
     except StackOperationError as err:
         raise PromotionFailed(gate, err.reason) from None
+
+
+def migration(ops: StackOperations, target: str, repo_root: Path, now: datetime) -> str:
+    """The migration rows the target's stack file changes pass the migration gate
+    (jobs/migration/gate.py: one step, prod behind staging, one row per prod update, staging's
+    soak, staging's drift, staging's metrics where Prometheus answers)."""
+    try:
+        verdicts = migration_gate.pending(ops, repo_root, target, now)
+    except (migration_gate.GateUnavailable, MigrationInputError) as error:
+        raise PromotionFailed("migration", str(error)) from None
+    bad = migration_gate.refused(verdicts)
+    if bad:
+        raise GateRefused("migration", "; ".join(f"{v.check}: {v.detail}" for v in bad))
+    passed = [v.detail for v in verdicts if v.ok and v.check == "order"]
+    return "; ".join(passed) if passed else f"no migration row change pending in {target}"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from jobs.stack_file import file_diff
 
 
 class GateRefused(Exception):
@@ -39,12 +40,4 @@ class PromotionResult:
     applied: bool = False
 
     def diff(self) -> str:
-        name = self.stack_file.name
-        return "".join(
-            difflib.unified_diff(
-                self.old_text.splitlines(keepends=True),
-                self.new_text.splitlines(keepends=True),
-                fromfile=f"a/{name}",
-                tofile=f"b/{name}",
-            )
-        )
+        return file_diff(self.stack_file.name, self.old_text, self.new_text)

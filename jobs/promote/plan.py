@@ -12,6 +12,7 @@ from jobs.promote.files import render_release, target_files
 from jobs.promote.gates import (
     apply_release,
     destructive_change,
+    migration,
     source_drift,
     source_last_update,
     source_release,
@@ -59,6 +60,7 @@ def promote(
     ok("source-soak", source_soak(source, target, last, label, now, min_soak, target_stage))
     source_drift(ops, source)
     ok("source-drift", f"no drift on {source}")
+    ok("migration", migration(ops, target, repo_root, now))
     release = source_release(ops, source)
     ok("source-release", f"apiImage {release['apiImage']}")
 

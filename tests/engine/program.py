@@ -92,6 +92,7 @@ def make_program(
             ),
         )
         gateway = wiring.portkey_gateway(settings)
+        migration = wiring.migration(settings)
         api = wiring.api_service(
             settings,
             wiring.ApiSnowflake(
@@ -103,6 +104,7 @@ def make_program(
                 agents_runtime_config=names.agents_runtime_config,
             ),
             gateway,
+            migration,
             opts=pulumi.ResourceOptions(providers=[render]),
         )
         # The SLO's Kubernetes objects; the Snowflake alert is left out with Snowflake.
@@ -112,5 +114,6 @@ def make_program(
         pulumi.export("portkey", wiring.portkey_export(settings, gateway))
         pulumi.export("api", wiring.api_export(api))
         pulumi.export("release", release_record(settings))
+        pulumi.export("migration", wiring.migration_export(settings, migration))
 
     return program

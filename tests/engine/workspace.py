@@ -41,6 +41,9 @@ SECRET_KEYS = (
     "estuaryLoaderPrivateKey",
     "apiSnowflakePrivateKey",
     "portkeyApiKey",
+    "legacyRedisUrl",
+    "legacyPineconeApiKey",
+    "legacyMcpToken",
 )
 
 
@@ -95,7 +98,7 @@ SECRETS: dict[str, Any] = {
 def secret_plaintexts(*extra: str) -> list[str]:
     """Every secret value the tests set (config and provider credentials)."""
     values = [v for creds in SOURCE_CREDENTIALS.values() for v in creds.values()]
-    values += [SECRETS[k] for k in SECRET_KEYS if isinstance(SECRETS[k], str)]
+    values += [SECRETS[k] for k in SECRET_KEYS if isinstance(SECRETS.get(k), str)]
     values += [v.splitlines()[1] for v in values if v.startswith("-----BEGIN")]
     return [*values, *extra]
 
@@ -205,7 +208,12 @@ class EngineWorkspace:
         previews run with REFRESH_ENV."""
         return _RenderAwareOps(self)
 
-    def create_stack(self, stack: str, overrides: Mapping[str, Any] | None = None) -> auto.Stack:
+    def create_stack(
+        self,
+        stack: str,
+        overrides: Mapping[str, Any] | None = None,
+        extra_secrets: Mapping[str, str] | None = None,
+    ) -> auto.Stack:
         """A new stack whose config is the committed Pulumi.<stack>.yaml (non-secret values,
         with `overrides` applied by short key, webhook sources off: `without_webhooks`) plus the
         test secrets, set with --secret."""
@@ -225,7 +233,7 @@ class EngineWorkspace:
                 f"{PROJECT}:{key}": auto.ConfigValue(
                     value if isinstance(value, str) else json.dumps(value), secret=True
                 )
-                for key, value in SECRETS.items()
+                for key, value in {**SECRETS, **(extra_secrets or {})}.items()
             }
         )
         return created

@@ -61,6 +61,8 @@ KINDS = (
          "argoproj.io/v1alpha1", "AnalysisTemplate"),
     Kind("@kubernetes-models/gateway-api", "gateway.networking.k8s.io/v1/HTTPRoute.d.ts",
          "gateway.networking.k8s.io/v1", "HTTPRoute"),
+    Kind("@kubernetes-models/gateway-api", "gateway.networking.k8s.io/v1beta1/ReferenceGrant.d.ts",
+         "gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
     Kind("@kubernetes-models/prometheus-operator", "monitoring.coreos.com/v1/PodMonitor.d.ts",
          "monitoring.coreos.com/v1", "PodMonitor"),
     Kind("@kubernetes-models/prometheus-operator", "monitoring.coreos.com/v1/PrometheusRule.d.ts",

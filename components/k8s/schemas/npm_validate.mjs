@@ -7,6 +7,8 @@ const MODELS = {
     "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate",
   "gateway.networking.k8s.io/v1/HTTPRoute":
     "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute",
+  "gateway.networking.k8s.io/v1beta1/ReferenceGrant":
+    "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1/ReferenceGrant",
   "monitoring.coreos.com/v1/PodMonitor":
     "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor",
 };

@@ -61,6 +61,7 @@ def test_every_custom_kind_has_a_schema() -> None:
         ("argoproj.io/v1alpha1", "AnalysisTemplate"),
         ("argoproj.io/v1alpha1", "Rollout"),
         ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+        ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
         ("monitoring.coreos.com/v1", "PodMonitor"),
         ("monitoring.coreos.com/v1", "PrometheusRule"),
         ("monitoring.coreos.com/v1alpha1", "ScrapeConfig"),

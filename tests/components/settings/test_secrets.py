@@ -35,6 +35,9 @@ SECRET_KEYS = {
     "portkeyAdminApiKey",
     "apiSnowflakePrivateKey",
     "portkeyApiKey",
+    "legacyRedisUrl",
+    "legacyPineconeApiKey",
+    "legacyMcpToken",
 }
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from jobs.migration.cli import main
+
+sys.exit(main())
