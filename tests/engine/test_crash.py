@@ -8,6 +8,7 @@ re-run must adopt or finish them, never create a second copy.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -73,6 +74,10 @@ def _kill_and_rerun(workspace: EngineWorkspace, first_write_seen) -> None:
     assert plugins, "the kill found no plugin processes under the update"
     assert not [pid for pid in plugins if _alive(pid)], "plugin processes outlived the kill"
 
+    # The checkpoint itself is never torn: fileblob writes it to a temp file and renames it.
+    # Its `.attrs` sidecar is rewritten in place, so a kill can leave that one empty; the
+    # user's recovery (docs/engine.md, "A killed `up`") is to delete it.
+    _remove_torn_sidecars(workspace.root / "state")
     # What the CLI tells a user after a killed update: the file backend's lock is left behind,
     # "delete the lock file with `pulumi cancel`".
     stack.cancel()
@@ -90,6 +95,28 @@ def _kill_and_rerun(workspace: EngineWorkspace, first_write_seen) -> None:
     # And the state agrees with the world: a preview has nothing to do.
     preview, _ = workspace.run("preview-after-kill", stack.preview)
     assert {op for op, n in preview.change_summary.items() if n and op != "same"} == set()
+
+
+def _remove_torn_sidecars(state: Path) -> list[Path]:
+    """Delete `.attrs` sidecars a kill left unreadable; every checkpoint must still parse.
+
+    gocloud.dev v0.46 fileblob `writerWithSidecar.Close` (blob/fileblob/fileblob.go) writes
+    the sidecar with `setAttrs` (attrs.go: `os.Create`, which truncates, then one JSON
+    encode) before it renames the checkpoint's temp file into place. A SIGKILL between the
+    two leaves an empty sidecar next to the old, intact checkpoint; `Bucket.Exists` reads the
+    sidecar (`getAttrs`, a `json.Decoder`), so every later command fails "failed to load
+    checkpoint: EOF". A missing sidecar is read as defaults (`getAttrs`), so deleting it is
+    safe."""
+    removed = []
+    for sidecar in sorted(state.rglob("*.attrs")):
+        try:
+            json.loads(sidecar.read_text())
+        except ValueError:
+            sidecar.unlink()
+            removed.append(sidecar)
+    for checkpoint in (state / ".pulumi" / "stacks").rglob("*.json"):
+        json.loads(checkpoint.read_text())  # never torn: written by temp file and rename
+    return removed
 
 
 def _kill_tree(pid: int) -> list[int]:
