@@ -77,8 +77,15 @@ def value_items(stack: str, config: Mapping[str, Any]) -> list[Item]:
     return items
 
 
-def comment_items(stack: str, text: str) -> list[Item]:
-    """Keys the stack file marks as guesses or placeholders in a comment."""
+_UNSEEN = object()
+
+
+def comment_items(stack: str, text: str, config: Mapping[str, Any] | None = None) -> list[Item]:
+    """Keys the stack file marks as guesses or placeholders in a comment.
+
+    With `config` (the values the program was given, by short key), a marker counts only while
+    the key still holds the value on its line: once the owner sets another value (`pulumi config
+    set` may keep the comment) or a test stack overrides it, the guess is no longer there."""
     paths = _key_lines(text)
     if not paths:
         return []
@@ -90,6 +97,8 @@ def comment_items(stack: str, text: str) -> list[Item]:
             continue
         note = comment
         node_value = _value_at(text, path)
+        if config is not None and _config_value(config, path) not in (node_value, _UNSEEN):
+            continue
         target = f"{path}[0]" if isinstance(node_value, list) else path
         why = f"marked in Pulumi.{stack}.yaml: {_shorten(note.strip())}"
         if isinstance(node_value, list):
@@ -150,7 +159,7 @@ def load_problems(
         text = path.read_text(encoding="utf-8-sig") if path.is_file() else ""
     except (OSError, UnicodeDecodeError):
         text = ""  # reported by checks.file_problems
-    items = unique(value_items(stack, raw) + comment_items(stack, text))
+    items = unique(value_items(stack, raw) + comment_items(stack, text, raw))
     if not items:
         return [], None
     checklist = f"python -m jobs.readiness --stack {stack}"
@@ -231,6 +240,20 @@ def _walk(node: yaml.Node, path: str, found: dict[int, str]) -> None:
             child = f"{path}[{index}]"
             found.setdefault(item.start_mark.line, child)
             _walk(item, child, found)
+
+
+def _config_value(config: Mapping[str, Any], path: str) -> Any:
+    """The value at `path` (short key, then dotted steps) in `config`, or _UNSEEN."""
+    top, _, rest = path.partition(".")
+    node: Any = config.get(top, _UNSEEN)
+    for step in _steps(rest):
+        if (isinstance(step, int) and isinstance(node, list) and step < len(node)) or (
+            isinstance(node, Mapping) and step in node
+        ):
+            node = node[step]
+        else:
+            return _UNSEEN
+    return node
 
 
 def _value_at(text: str, path: str) -> Any:
