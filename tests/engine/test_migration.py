@@ -53,17 +53,15 @@ def stacks(workspace: EngineWorkspace) -> Iterator[dict[str, Any]]:
         kubernetes["argoRollouts"]["install"] = False
         overrides: dict[str, Any] = {"kubernetes": kubernetes}
         if name == "prod":
-            # prod's Portkey usage-limits policy cannot run in the engine here: the dynamic
-            # provider host unpickles components.portkey.usage_limits first, which imports
-            # provider.py, which imports usage_limits back (an import circle on main, not the
-            # migration's); the migration rows do not depend on it.
             portkey = committed(name, "portkey")
-            portkey.pop("usageLimit", None)
             portkey["apiKeyId"] = (
                 workspace.portkey.seed_api_key()
             )  # the committed one is a placeholder
             slo = committed(name, "slo")
-            slo["llm"]["weeklyPolicy"] = False
+            # The values prod's stack file marks as guesses (a real preview refuses them while
+            # they stand, components/settings/placeholders.py), set as an owner would.
+            portkey["workspaceId"] = "sophia-prod-engine"
+            slo["ruleLabels"] = {"release": "prometheus-engine"}
             overrides.update(portkey=portkey, slo=slo)
         made[name] = workspace.create_stack(
             name,
